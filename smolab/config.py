@@ -1,0 +1,109 @@
+"""Settings: command-line flags > SMOLAB_* environment variables > smolab.toml > defaults.
+
+smolab.toml is read from the path in SMOLAB_CONFIG, else ./smolab.toml, else
+``$SMOLAB_HOME/smolab.toml``. Keys are the field names below, at top level::
+
+    model = "qwen2.5-coder-1.5b"
+    threads = 4
+    max_tokens = 1024
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from .errors import ConfigError
+from .models.registry import DEFAULT_MODEL
+
+
+def default_home() -> Path:
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "smolab"
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None):
+        super().__init__(settings_cls)
+        self.path = path
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        if self.path is None:
+            return {}
+        try:
+            data = tomllib.loads(self.path.read_text())
+        except OSError as err:
+            raise ConfigError(f"cannot read {self.path}: {err.strerror}") from err
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{self.path} is not valid TOML: {err}") from err
+        unknown = sorted(set(data) - set(self.settings_cls.model_fields))
+        if unknown:
+            known = ", ".join(self.settings_cls.model_fields)
+            raise ConfigError(f"{self.path}: unknown key(s) {', '.join(unknown)}; known keys: {known}")
+        return data
+
+
+def find_config_file() -> Path | None:
+    explicit = os.environ.get("SMOLAB_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"SMOLAB_CONFIG points to {path}, which does not exist")
+        return path
+    home = Path(os.environ["SMOLAB_HOME"]) if os.environ.get("SMOLAB_HOME") else default_home()
+    for candidate in (Path.cwd() / "smolab.toml", home / "smolab.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SMOLAB_", extra="forbid", validate_default=True)
+
+    home: Path = Field(default_factory=default_home, description="data folder: models, runs, caches")
+    model: str = Field(DEFAULT_MODEL, description="model name, .gguf path, openai:URL or litellm:P/M")
+    threads: int | None = Field(None, ge=1, description="CPU threads for llama.cpp (default: all available)")
+    context_window: int | None = Field(None, ge=256, description="context size to open / assume")
+    max_tokens: int = Field(1024, ge=1, description="reply length cap")
+    temperature: float = Field(0.2, ge=0.0, le=2.0)
+    seed: int | None = Field(None, description="sampling seed (fixed seed + temperature 0 = repeatable)")
+    max_repairs: int = Field(2, ge=0, le=10, description="re-asks after an invalid structured reply")
+    retries: int = Field(4, ge=0, le=20, description="retries of transient HTTP failures")
+    request_timeout: float = Field(600.0, gt=0, description="seconds per HTTP request")
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, _TomlSource(settings_cls, find_config_file())
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings with ``overrides`` (from flags) on top; None values are ignored."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as err:
+        e = err.errors()[0]
+        where = ".".join(str(p) for p in e["loc"])
+        raise ConfigError(
+            f"invalid setting {where}={e.get('input')!r}: {e['msg']} "
+            f"(from a flag, SMOLAB_{where.upper()} or smolab.toml)"
+        ) from err

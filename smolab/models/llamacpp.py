@@ -1,0 +1,202 @@
+"""Local GGUF models through llama-cpp-python.
+
+One ``Llama`` per (file, context size) is loaded per process and shared, since
+loading costs seconds and hundreds of MB. Prompts are rendered with the chat
+template stored in the GGUF and tokenized here, so the prompt's size is known
+exactly before any compute is spent. llama-cpp-python keeps the KV cache of the
+previous prompt and re-evaluates only past the longest common prefix; later
+stages send many prompts that start the same way, so that reuse is on by
+default (``reuse_prefix=False`` turns it off, for benchmarks).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .errors import CorruptModelError, ModelNotAvailableError
+from .types import Chunk, GenerateParams, Message, Usage
+
+_LOADED: dict[tuple[str, int, int], Any] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _silence_llama_logs() -> None:
+    # llama.cpp logs every tensor at load through llama-cpp-python's logger; the
+    # terminal belongs to smolab's own output.
+    import logging
+
+    logging.getLogger("llama-cpp-python").setLevel(logging.CRITICAL)
+
+
+def _looks_like_gguf(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return f.read(4) == b"GGUF"
+    except OSError:
+        return False
+
+
+def load_llama(path: Path, n_ctx: int, threads: int) -> Any:
+    """The process-wide ``Llama`` for this file and context size, loading it on first use."""
+    key = (str(path.resolve()), n_ctx, threads)
+    with _LOAD_LOCK:
+        if key in _LOADED:
+            return _LOADED[key]
+        if not path.is_file():
+            raise ModelNotAvailableError(f"GGUF file not found: {path}")
+        if not _looks_like_gguf(path):
+            raise CorruptModelError(f"{path} is not a GGUF file (bad magic bytes); check the path or download it again")
+        from llama_cpp import Llama
+
+        _silence_llama_logs()
+        try:
+            llm = Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_batch=512,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as err:
+            raise CorruptModelError(
+                f"llama.cpp could not load {path} ({err}); the file may be truncated or of an "
+                "unsupported architecture: download it again or update smolab"
+            ) from err
+        _LOADED[key] = llm
+        return llm
+
+
+@lru_cache(maxsize=32)
+def _grammar(schema_json: str) -> Any:
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_json_schema(schema_json, verbose=False)
+
+
+class LlamaCppBackend:
+    """Any GGUF file, run in-process on the CPU."""
+
+    exact_token_count = True
+    supports_grammar = True
+
+    def __init__(
+        self,
+        path: Path,
+        name: str | None = None,
+        context_window: int | None = None,
+        threads: int | None = None,
+        reuse_prefix: bool = True,
+    ):
+        self.path = Path(path)
+        self.name = name or self.path.name
+        self.threads = threads or available_cores()
+        self.reuse_prefix = reuse_prefix
+        self._requested_ctx = context_window
+        self._llm: Any = None
+        self._lock = threading.Lock()
+        self._formatter: Any = None
+
+    @property
+    def llm(self) -> Any:
+        if self._llm is None:
+            self._llm = load_llama(self.path, self._requested_ctx or 0, self.threads)
+            self._formatter = self._make_formatter(self._llm)
+        return self._llm
+
+    @property
+    def context_window(self) -> int:
+        return int(self.llm.n_ctx())
+
+    @staticmethod
+    def _make_formatter(llm: Any) -> Any:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise CorruptModelError(
+                "the GGUF has no chat template (tokenizer.chat_template); use an instruct/chat model"
+            )
+        eos_id, bos_id = llm.token_eos(), llm.token_bos()
+        eos = llm._model.token_get_text(eos_id) if eos_id != -1 else ""
+        bos = llm._model.token_get_text(bos_id) if bos_id != -1 else ""
+        return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos, stop_token_ids=[eos_id])
+
+    def render(self, messages: Sequence[Message]) -> tuple[list[int], list[str]]:
+        """The prompt's tokens after the GGUF's chat template, and the template's stop strings."""
+        llm = self.llm
+        out = self._formatter(messages=[m.to_dict() for m in messages])
+        tokens = llm.tokenize(out.prompt.encode("utf-8"), add_bos=not out.added_special, special=True)
+        stops = [s for s in (out.stop if isinstance(out.stop, list) else [out.stop]) if s]
+        return tokens, stops
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        return len(self.render(messages)[0])
+
+    def generate(self, messages: Sequence[Message], params: GenerateParams) -> Iterator[Chunk]:
+        with self._lock:
+            yield from self._generate(messages, params)
+
+    def _generate(self, messages: Sequence[Message], params: GenerateParams) -> Iterator[Chunk]:
+        llm = self.llm
+        tokens, template_stops = self.render(messages)
+        if self.reuse_prefix:
+            cached = llm.longest_token_prefix(llm._input_ids.tolist(), tokens)
+            cached = min(cached, max(len(tokens) - 1, 0))
+        else:
+            llm.reset()
+            cached = 0
+        grammar = _grammar(json.dumps(params.json_schema)) if params.json_schema else None
+        sampled = 0
+
+        def count(_ids: Any, _logits: Any) -> bool:
+            nonlocal sampled
+            sampled += 1
+            return False
+
+        from llama_cpp import StoppingCriteriaList
+
+        start = time.perf_counter()
+        first: float | None = None
+        reason = "stop"
+        stream = llm.create_completion(
+            prompt=tokens,
+            max_tokens=params.max_tokens,
+            temperature=params.temperature,
+            seed=params.seed,
+            stop=[*template_stops, *params.stop],
+            grammar=grammar,
+            stopping_criteria=StoppingCriteriaList([count]),
+            stream=True,
+        )
+        for part in stream:
+            choice = part["choices"][0]
+            text = choice.get("text") or ""
+            if text:
+                if first is None:
+                    first = time.perf_counter() - start
+                yield Chunk(text)
+            if choice.get("finish_reason"):
+                reason = choice["finish_reason"]
+        usage = Usage(
+            prompt_tokens=len(tokens),
+            completion_tokens=min(sampled, params.max_tokens),
+            cached_tokens=cached,
+            seconds=time.perf_counter() - start,
+            first_token_seconds=first,
+        )
+        yield Chunk("", usage=usage, finish_reason="length" if reason == "length" else "stop")
