@@ -18,7 +18,17 @@ from pydantic import BaseModel, ValidationError
 from .errors import ContextLengthError, StructuredOutputError
 from .retry import RetryPolicy, call_with_retry
 from .structured import compact_schema, describe_error, extract_json, schema_for, unbounded_paths
-from .types import Backend, Chunk, Completion, GenerateParams, Message, MessagesLike, Usage, as_messages
+from .types import (
+    Backend,
+    Chunk,
+    Completion,
+    FinishReason,
+    GenerateParams,
+    Message,
+    MessagesLike,
+    Usage,
+    as_messages,
+)
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -252,7 +262,9 @@ class ChatModel:
         )
 
 
-def timed_chunks(chunks: Iterator[str], prompt_tokens: int, cached_tokens: int = 0) -> Iterator[Chunk]:
+def timed_chunks(
+    chunks: Iterator[str], prompt_tokens: int, finish_reason: FinishReason = "stop"
+) -> Iterator[Chunk]:
     """Wrap a plain text iterator (one item per token) into chunks ending with usage."""
     start = time.perf_counter()
     first: float | None = None
@@ -262,8 +274,8 @@ def timed_chunks(chunks: Iterator[str], prompt_tokens: int, cached_tokens: int =
             first = time.perf_counter() - start
         n += 1
         yield Chunk(text)
-    usage = Usage(prompt_tokens, n, cached_tokens, time.perf_counter() - start, first)
-    yield Chunk("", usage=usage, finish_reason="stop")
+    usage = Usage(prompt_tokens, n, 0, time.perf_counter() - start, first)
+    yield Chunk("", usage=usage, finish_reason=finish_reason)
 
 
 def to_dicts(messages: Sequence[Message]) -> list[dict[str, Any]]:

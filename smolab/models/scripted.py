@@ -41,5 +41,6 @@ class ScriptedBackend:
             raise reply
         text = reply(messages, params) if callable(reply) else reply
         words = text.split(" ")
-        pieces = [w if i == 0 else " " + w for i, w in enumerate(words)][: params.max_tokens]
-        yield from timed_chunks(iter(pieces), self.count_tokens(messages))
+        pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
+        reason = "length" if len(pieces) > params.max_tokens else "stop"
+        yield from timed_chunks(iter(pieces[: params.max_tokens]), self.count_tokens(messages), reason)

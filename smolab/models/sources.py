@@ -200,6 +200,7 @@ class HubFile:
 
     def fetch(self, store: Store, model: str, progress: Progress | None = None, force: bool = False) -> Path:
         # Imported here: huggingface_hub is only needed by `models pull`.
+        import httpx
         from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url
         from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, RepositoryNotFoundError
 
@@ -233,7 +234,7 @@ class HubFile:
             ) from err
         except HfHubHTTPError as err:
             raise ModelNotAvailableError(f"{model}: download from {endpoint} failed: {err}".splitlines()[0]) from err
-        except (OSError, ConnectionError) as err:
+        except (OSError, httpx.TransportError) as err:
             raise ServerUnreachableError(
                 f"{model}: cannot reach {endpoint} ({type(err).__name__}); check the network or set HF_ENDPOINT "
                 "to a mirror, then run the pull again (it resumes)"

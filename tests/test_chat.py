@@ -1,0 +1,142 @@
+"""ChatModel's logic with a scripted backend: streaming, usage, context checks, retries, repair."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel, Field
+
+from smolab.models import (
+    CallRecord,
+    ContextLengthError,
+    Message,
+    PermanentAPIError,
+    StructuredOutputError,
+    TransientAPIError,
+)
+
+
+class Item(BaseModel):
+    name: str = Field(max_length=20)
+    value: int
+
+
+class Plan(BaseModel):
+    title: str = Field(max_length=40)
+    items: list[Item] = Field(max_length=3)
+
+
+class Loose(BaseModel):
+    notes: list[str]
+
+
+def test_chat_returns_text_and_usage(scripted):
+    model, backend = scripted
+    backend.enqueue("hello there friend")
+    seen: list[CallRecord] = []
+    model.add_observer(seen.append)
+    c = model.chat([Message("system", "be brief"), {"role": "user", "content": "hi"}])
+    assert c.text == "hello there friend"
+    assert c.usage.completion_tokens == 3
+    assert c.usage.prompt_tokens == backend.count_tokens([Message("system", "be brief"), Message("user", "hi")])
+    assert [m.role for m in backend.history[0][0]] == ["system", "user"]
+    assert len(seen) == 1 and seen[0].completion is c
+    assert model.usage.completion_tokens == 3
+
+
+def test_stream_yields_pieces_then_completion(scripted):
+    model, backend = scripted
+    backend.enqueue("one two three")
+    s = model.stream("go")
+    pieces = list(s)
+    assert pieces == ["one", " two", " three"]
+    assert s.completion is not None and s.completion.text == "one two three"
+
+
+def test_max_tokens_cuts_and_reports_length(scripted):
+    model, backend = scripted
+    backend.enqueue("a b c d e f")
+    c = model.chat("go", max_tokens=2)
+    assert c.text == "a b"
+    assert backend.history[0][1].max_tokens == 2
+
+
+def test_prompt_too_long_fails_before_any_call(scripted):
+    model, backend = scripted
+    backend.context_window = 50
+    with pytest.raises(ContextLengthError) as info:
+        model.chat("word " * 100, max_tokens=10)
+    assert info.value.prompt_tokens == 104 and info.value.context_window == 50
+    assert "104 tokens" in str(info.value) and "50-token context window" in str(info.value)
+    assert backend.history == []
+
+
+def test_transient_errors_are_retried_until_success(scripted):
+    model, backend = scripted
+    backend.enqueue(TransientAPIError("503", 503), TransientAPIError("429", 429, retry_after=0), "fine")
+    assert model.chat("x").text == "fine"
+    assert len(backend.history) == 3
+
+
+def test_transient_errors_give_up_after_the_policy(scripted):
+    model, backend = scripted
+    backend.enqueue(*[TransientAPIError("down", 503)] * 3)
+    with pytest.raises(TransientAPIError):
+        model.chat("x")
+    assert len(backend.history) == 3
+
+
+def test_permanent_errors_are_not_retried(scripted):
+    model, backend = scripted
+    backend.enqueue(PermanentAPIError("bad key", 401), "never")
+    with pytest.raises(PermanentAPIError):
+        model.chat("x")
+    assert len(backend.history) == 1
+
+
+def test_structured_valid_first_time(scripted):
+    model, backend = scripted
+    backend.enqueue('{"title": "t", "items": [{"name": "lr", "value": 3}]}')
+    plan = model.chat("plan it", schema=Plan)
+    assert plan == Plan(title="t", items=[Item(name="lr", value=3)])
+    sent, params = backend.history[0]
+    assert params.json_schema is not None and params.json_schema["properties"]["items"]["maxItems"] == 3
+    assert "JSON schema" in sent[-1].content and "plan it" in sent[-1].content
+
+
+def test_structured_repairs_an_invalid_reply(scripted):
+    model, backend = scripted
+    backend.enqueue('{"title": "t", "items": [{"name": "lr", "value": "three"}]}', '{"title": "t", "items": []}')
+    plan = model.chat("plan it", schema=Plan)
+    assert plan.items == []
+    repair_prompt = backend.history[1][0]
+    assert repair_prompt[-2].role == "assistant" and "three" in repair_prompt[-2].content
+    assert "items.0.value" in repair_prompt[-1].content
+
+
+def test_structured_gives_up_with_a_clear_error(scripted):
+    model, backend = scripted
+    backend.enqueue("not json", "still not", "nope")
+    with pytest.raises(StructuredOutputError) as info:
+        model.chat("plan it", schema=Plan)
+    assert "no valid Plan in 3 attempts" in str(info.value)
+    assert info.value.last_reply == "nope"
+    assert len(backend.history) == 3
+
+
+def test_structured_reply_in_prose_is_accepted(scripted):
+    model, backend = scripted
+    backend.enqueue('Sure! ```json\n{"title": "t", "items": []}\n```')
+    assert model.chat("p", schema=Plan).title == "t"
+
+
+def test_unbounded_schema_is_refused(scripted):
+    model, _ = scripted
+    with pytest.raises(ValueError, match=r"\$\.notes"):
+        model.chat("p", schema=Loose)
+
+
+def test_truncated_structured_reply_tells_the_model(scripted):
+    model, backend = scripted
+    backend.enqueue('{"title": "a very long title that', '{"title": "t", "items": []}')
+    model.chat("p", schema=Plan, max_tokens=4)
+    assert "cut off at 4 tokens" in backend.history[1][0][-1].content
