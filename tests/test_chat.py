@@ -37,7 +37,9 @@ def test_chat_returns_text_and_usage(scripted):
     c = model.chat([Message("system", "be brief"), {"role": "user", "content": "hi"}])
     assert c.text == "hello there friend"
     assert c.usage.completion_tokens == 3
-    assert c.usage.prompt_tokens == backend.count_tokens([Message("system", "be brief"), Message("user", "hi")])
+    assert c.usage.prompt_tokens == backend.count_tokens(
+        [Message("system", "be brief"), Message("user", "hi")]
+    )
     assert [m.role for m in backend.history[0][0]] == ["system", "user"]
     assert len(seen) == 1 and seen[0].completion is c
     assert model.usage.completion_tokens == 3
@@ -105,7 +107,9 @@ def test_structured_valid_first_time(scripted):
 
 def test_structured_repairs_an_invalid_reply(scripted):
     model, backend = scripted
-    backend.enqueue('{"title": "t", "items": [{"name": "lr", "value": "three"}]}', '{"title": "t", "items": []}')
+    backend.enqueue(
+        '{"title": "t", "items": [{"name": "lr", "value": "three"}]}', '{"title": "t", "items": []}'
+    )
     plan = model.chat("plan it", schema=Plan)
     assert plan.items == []
     repair_prompt = backend.history[1][0]

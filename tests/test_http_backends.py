@@ -68,9 +68,8 @@ def test_openai_compat_honours_retry_after():
 @pytest.mark.parametrize("status", [401, 404, 400])
 def test_openai_compat_permanent_errors_fail_at_once(status):
     b = Behaviour(failures=deque([(status, {})] * 5))
-    with serve(OpenAIHandler, behaviour=b) as url:
-        with pytest.raises(PermanentAPIError) as info:
-            _model(f"openai:{url}/v1").chat("x")
+    with serve(OpenAIHandler, behaviour=b) as url, pytest.raises(PermanentAPIError) as info:
+        _model(f"openai:{url}/v1").chat("x")
     assert info.value.status == status
     assert sum(r.path.endswith("/chat/completions") for r in b.requests) == 1
     assert str(info.value).count("\n") == 0

@@ -58,7 +58,9 @@ def test_pull_refuses_a_file_whose_checksum_differs(hub, home):
 
 
 def test_pinned_checksum_mismatch_with_the_hub_is_refused_before_download(hub, home):
-    source = HubFile(repo_id=SMOLLM3_3B.sources[0].repo_id, filename=SMOLLM3_3B.sources[0].filename, sha256="cd" * 32)  # type: ignore[attr-defined]
+    source = HubFile(
+        repo_id=SMOLLM3_3B.sources[0].repo_id, filename=SMOLLM3_3B.sources[0].filename, sha256="cd" * 32
+    )  # type: ignore[attr-defined]
     with pytest.raises(CorruptModelError, match="different file"):
         source.fetch(Store(home / "models"), "smollm3-3b")
     assert not [r for r in hub.requests if r.method == "GET" and "/resolve/" in r.path]
@@ -71,7 +73,11 @@ def test_pull_of_a_missing_file_says_so(hub, home):
 
 
 def test_cli_pull_and_list(hub, home):
-    env = {"SMOLAB_HOME": str(home), "HF_ENDPOINT": os.environ["HF_ENDPOINT"], "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
+    env = {
+        "SMOLAB_HOME": str(home),
+        "HF_ENDPOINT": os.environ["HF_ENDPOINT"],
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    }
     r = run_cli("models", "pull", "smollm3-3b", env=env)
     assert r.returncode == 0, r.stderr
     assert "SmolLM3-3B-Q4_K_M.gguf" in r.stdout

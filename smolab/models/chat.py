@@ -154,7 +154,9 @@ class ChatModel:
 
         return chain()
 
-    def _record(self, messages: list[Message], params: GenerateParams, attempt: int) -> Callable[[Completion], None]:
+    def _record(
+        self, messages: list[Message], params: GenerateParams, attempt: int
+    ) -> Callable[[Completion], None]:
         def finish(completion: Completion) -> None:
             self.usage += completion.usage
             record = CallRecord(self.name, messages, params, completion, attempt)
@@ -253,7 +255,10 @@ class ChatModel:
             msgs = [
                 *msgs,
                 Message("assistant", reply),
-                Message("user", f"That reply is invalid: {problem}. Reply again with only the corrected JSON object."),
+                Message(
+                    "user",
+                    f"That reply is invalid: {problem}. Reply again with only the corrected JSON object.",
+                ),
             ]
         raise StructuredOutputError(
             f"{self.name} gave no valid {schema.__name__} in {self.defaults.max_repairs + 1} attempts "

@@ -48,9 +48,7 @@ def verify_file(
     """
     st = path.stat()
     if size is not None and st.st_size != size:
-        raise CorruptModelError(
-            f"{label}: {path} is {st.st_size:,} bytes, expected {size:,}; {fix_hint}"
-        )
+        raise CorruptModelError(f"{label}: {path} is {st.st_size:,} bytes, expected {size:,}; {fix_hint}")
     if sha256 is None:
         return
     stamp = _stamp_path(path, stamps)

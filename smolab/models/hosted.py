@@ -12,7 +12,14 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .errors import APIError, MissingAPIKeyError, ModelError, PermanentAPIError, ServerUnreachableError, TransientAPIError
+from .errors import (
+    APIError,
+    MissingAPIKeyError,
+    ModelError,
+    PermanentAPIError,
+    ServerUnreachableError,
+    TransientAPIError,
+)
 from .retry import parse_retry_after
 from .types import Chunk, GenerateParams, Message, Usage
 
@@ -45,10 +52,19 @@ def translate_litellm_error(err: Exception, where: str) -> ModelError:
     status = getattr(err, "status_code", None)
     message = " ".join(str(getattr(err, "message", err)).split())[:200]
     if isinstance(err, litellm.AuthenticationError | litellm.PermissionDeniedError):
-        return PermanentAPIError(f"{where} refused the API key (HTTP {status}); check the key variable", status)
+        return PermanentAPIError(
+            f"{where} refused the API key (HTTP {status}); check the key variable", status
+        )
     if isinstance(err, litellm.ContextWindowExceededError):
         return PermanentAPIError(f"{where}: prompt too long for the model's window: {message}", status)
-    if isinstance(err, litellm.RateLimitError | litellm.InternalServerError | litellm.ServiceUnavailableError | litellm.BadGatewayError | litellm.Timeout):
+    if isinstance(
+        err,
+        litellm.RateLimitError
+        | litellm.InternalServerError
+        | litellm.ServiceUnavailableError
+        | litellm.BadGatewayError
+        | litellm.Timeout,
+    ):
         headers = getattr(getattr(err, "response", None), "headers", None) or {}
         after = parse_retry_after(headers.get("retry-after")) if hasattr(headers, "get") else None
         return TransientAPIError(f"{where} answered HTTP {status}: {message}", status, after)

@@ -59,7 +59,9 @@ def load_llama(path: Path, n_ctx: int, threads: int) -> Any:
         if not path.is_file():
             raise ModelNotAvailableError(f"GGUF file not found: {path}")
         if not _looks_like_gguf(path):
-            raise CorruptModelError(f"{path} is not a GGUF file (bad magic bytes); check the path or download it again")
+            raise CorruptModelError(
+                f"{path} is not a GGUF file (bad magic bytes); check the path or download it again"
+            )
         from llama_cpp import Llama
 
         _silence_llama_logs()
@@ -83,7 +85,7 @@ def load_llama(path: Path, n_ctx: int, threads: int) -> Any:
 
 @lru_cache(maxsize=32)
 def _grammar(schema_json: str) -> Any:
-    from llama_cpp import LlamaGrammar
+    from llama_cpp.llama_grammar import LlamaGrammar
 
     return LlamaGrammar.from_json_schema(schema_json, verbose=False)
 

@@ -70,7 +70,9 @@ def make_backend(spec: ModelSpec, settings: Settings, progress: Progress | None 
     )
 
 
-def load_model(name: str | None = None, settings: Settings | None = None, progress: Progress | None = None) -> ChatModel:
+def load_model(
+    name: str | None = None, settings: Settings | None = None, progress: Progress | None = None
+) -> ChatModel:
     """A ChatModel for ``name`` (default: the configured model)."""
     from ..config import load_settings
 

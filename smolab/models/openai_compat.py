@@ -100,9 +100,15 @@ class OpenAICompatBackend:
                 raise PermanentAPIError(f"{self.base_url} serves no models; load one into the server")
             self._model = ids[0]
         with httpx.Client(timeout=10.0, headers=self._headers) as http:
-            for url, flavour in ((f"{self.root}/extras/tokenize", "llama-cpp-python"), (f"{self.root}/tokenize", "llama.cpp")):
+            for url, flavour in (
+                (f"{self.root}/extras/tokenize", "llama-cpp-python"),
+                (f"{self.root}/tokenize", "llama.cpp"),
+            ):
                 try:
-                    r = http.post(url, json={"input": "probe", "content": "probe", "prompt": "probe", "model": self._model})
+                    r = http.post(
+                        url,
+                        json={"input": "probe", "content": "probe", "prompt": "probe", "model": self._model},
+                    )
                 except httpx.HTTPError:
                     continue
                 if r.status_code == 200 and isinstance(r.json().get("tokens"), list):

@@ -158,10 +158,16 @@ def resolve(name: str) -> ModelSpec:
     if name.startswith("litellm:"):
         target = name.removeprefix("litellm:")
         if "/" not in target:
-            raise UnknownModelError(f"'{name}': expected litellm:PROVIDER/MODEL, e.g. litellm:openai/gpt-4o-mini")
-        return ModelSpec(name=name, backend="litellm", description=f"{target} through litellm", remote_model=target)
+            raise UnknownModelError(
+                f"'{name}': expected litellm:PROVIDER/MODEL, e.g. litellm:openai/gpt-4o-mini"
+            )
+        return ModelSpec(
+            name=name, backend="litellm", description=f"{target} through litellm", remote_model=target
+        )
     if name.lower().endswith(".gguf") or "/" in name or Path(name).exists():
-        return ModelSpec(name=Path(name).name, backend="llamacpp", description=f"GGUF file {name}", path=Path(name))
+        return ModelSpec(
+            name=Path(name).name, backend="llamacpp", description=f"GGUF file {name}", path=Path(name)
+        )
     known = ", ".join(REGISTRY)
     raise UnknownModelError(
         f"unknown model '{name}'; known models: {known}; "

@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from .chat import timed_chunks
-from .types import Chunk, GenerateParams, Message
+from .types import Chunk, FinishReason, GenerateParams, Message
 
 Reply = str | Callable[[Sequence[Message], GenerateParams], str] | Exception
 
@@ -42,5 +42,5 @@ class ScriptedBackend:
         text = reply(messages, params) if callable(reply) else reply
         words = text.split(" ")
         pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
-        reason = "length" if len(pieces) > params.max_tokens else "stop"
+        reason: FinishReason = "length" if len(pieces) > params.max_tokens else "stop"
         yield from timed_chunks(iter(pieces[: params.max_tokens]), self.count_tokens(messages), reason)

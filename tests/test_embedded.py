@@ -1,0 +1,114 @@
+"""Real inference with the embedded GGUF models on the CPU (greedy, short replies)."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel, Field
+
+from smolab.models import CorruptModelError, Message, load_model
+from smolab.models.llamacpp import LlamaCppBackend
+from smolab.models.loader import gguf_path, store_for
+from smolab.models.registry import QWEN_05B, SMOLLM2_135M
+
+pytestmark = pytest.mark.slow
+
+
+class FileItem(BaseModel):
+    path: str = Field(max_length=40)
+    purpose: str = Field(max_length=80)
+
+
+class Plan(BaseModel):
+    title: str = Field(max_length=80)
+    files: list[FileItem] = Field(min_length=1, max_length=4)
+    learning_rate: float
+
+
+@pytest.fixture(scope="module")
+def small(real_settings):
+    return load_model("smollm2-135m", real_settings.model_copy(update={"temperature": 0.0, "seed": 1}))
+
+
+@pytest.fixture(scope="module")
+def qwen(real_settings):
+    return load_model("qwen2.5-coder-0.5b", real_settings.model_copy(update={"temperature": 0.0, "seed": 1}))
+
+
+def test_embedded_files_are_verified_against_their_pins(real_settings):
+    store = store_for(real_settings)
+    qwen_path = gguf_path(QWEN_05B, store)
+    assert qwen_path.stat().st_size == 491_400_064
+    assert gguf_path(SMOLLM2_135M, store).stat().st_size == 98_362_432
+
+
+def test_greedy_reply_is_repeatable_and_counted(small):
+    a = small.chat("Name a primary colour.", max_tokens=12)
+    b = small.chat("Name a primary colour.", max_tokens=12)
+    assert a.text and a.text == b.text
+    assert a.usage.prompt_tokens == small.count_tokens("Name a primary colour.")
+    assert 0 < a.usage.completion_tokens <= 12
+
+
+def test_stream_matches_the_whole_reply(small):
+    s = small.stream("Count from one to five in words.", max_tokens=24)
+    pieces = list(s)
+    assert len(pieces) > 3
+    assert s.completion is not None and "".join(pieces) == s.completion.text
+
+
+def test_max_tokens_and_stop_strings(small):
+    c = small.chat("Write a long story about a dragon.", max_tokens=5)
+    assert c.finish_reason == "length" and c.usage.completion_tokens == 5
+    full = small.chat("List three fruits, one per line.", max_tokens=40).text
+    cut = small.chat("List three fruits, one per line.", max_tokens=40, stop=["\n"]).text
+    assert "\n" not in cut and full.startswith(cut)
+
+
+def test_chat_template_comes_from_the_gguf(small):
+    tokens, stops = small.backend.render([Message("user", "hi")])  # type: ignore[attr-defined]
+    text = small.backend.llm.detokenize(tokens, special=True).decode()  # type: ignore[attr-defined]
+    assert "<|im_start|>user\nhi<|im_end|>" in text and text.rstrip().endswith("<|im_start|>assistant")
+    assert "<|im_end|>" in stops
+
+
+def test_shared_prefix_is_reused(small, real_settings):
+    system = Message("system", "You are a careful research engineer. " * 20)
+    small.chat([system, Message("user", "Say A.")], max_tokens=3)
+    second = small.chat([system, Message("user", "Say B.")], max_tokens=3)
+    assert second.usage.cached_tokens > 100
+    cold = LlamaCppBackend(small.backend.path, context_window=small.context_window, reuse_prefix=False)  # type: ignore[attr-defined]
+    from smolab.models import ChatModel
+
+    third = ChatModel(cold).chat([system, Message("user", "Say C.")], max_tokens=3)
+    assert third.usage.cached_tokens == 0
+
+
+def test_structured_output_is_valid_with_the_tiny_model(small):
+    plan = small.chat("Plan a tiny PyTorch project that trains an MLP on MNIST.", schema=Plan, max_tokens=300)
+    assert isinstance(plan, Plan) and 1 <= len(plan.files) <= 4
+
+
+def test_default_model_writes_python(qwen):
+    reply = qwen.chat(
+        "Write a Python function add(a, b) that returns a + b. Only the code.", max_tokens=60
+    ).text
+    assert "def add" in reply and "return" in reply
+
+
+def test_default_model_structured_plan(qwen):
+    plan = qwen.chat(
+        "Plan a small PyTorch repository that trains a Transformer with learning rate 0.0003.",
+        schema=Plan,
+        max_tokens=300,
+    )
+    assert isinstance(plan, Plan)
+    assert all(f.path for f in plan.files)
+
+
+def test_truncated_copy_of_an_embedded_model_is_refused(tmp_path, small):
+    src = small.backend.path  # type: ignore[attr-defined]
+    broken = tmp_path / "broken.gguf"
+    with src.open("rb") as f:
+        broken.write_bytes(f.read(6_000_000))  # a download cut short
+    with pytest.raises(CorruptModelError, match="could not load"):
+        LlamaCppBackend(broken).count_tokens([Message("user", "x")])
