@@ -112,3 +112,24 @@ def test_truncated_copy_of_an_embedded_model_is_refused(tmp_path, small):
         broken.write_bytes(f.read(6_000_000))  # a download cut short
     with pytest.raises(CorruptModelError, match="could not load"):
         LlamaCppBackend(broken).count_tokens([Message("user", "x")])
+
+
+def test_default_model_is_joined_from_its_pypi_parts_into_a_fresh_home(tmp_path):
+    from smolab.config import load_settings
+
+    settings = load_settings(home=tmp_path / "home")
+    path = gguf_path(QWEN_05B, store_for(settings))  # no network: the parts are installed packages
+    assert path.parent == tmp_path / "home" / "models" / "qwen2.5-coder-0.5b"
+    assert path.stat().st_size == 491_400_064
+    assert not list(path.parent.glob("*.partial"))
+    assert list((tmp_path / "home" / "models" / ".verified").iterdir())  # hashed once, remembered
+
+
+@pytest.mark.timeout(120)
+def test_an_abandoned_stream_releases_the_model(small):
+    stream = small.stream("Count from one to twenty.", max_tokens=40)
+    for i, _ in enumerate(stream):
+        if i == 2:
+            break
+    # Would block forever if the first reply still held the model's lock.
+    assert small.chat("Say hi.", max_tokens=3).usage.completion_tokens > 0

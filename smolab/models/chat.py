@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import ContextLengthError, StructuredOutputError
 from .retry import RetryPolicy, call_with_retry
-from .structured import compact_schema, describe_error, extract_json, schema_for, unbounded_paths
+from .structured import describe_error, extract_json, schema_for, schema_instruction, unbounded_paths
 from .types import (
     Backend,
     Chunk,
@@ -59,16 +59,25 @@ class Stream:
     def __iter__(self) -> Iterator[str]:
         parts: list[str] = []
         usage, reason = Usage(), "stop"
-        for chunk in self._chunks:
-            if chunk.text:
-                parts.append(chunk.text)
-                yield chunk.text
-            if chunk.usage is not None:
-                usage = chunk.usage
-            if chunk.finish_reason is not None:
-                reason = chunk.finish_reason
+        try:
+            for chunk in self._chunks:
+                if chunk.text:
+                    parts.append(chunk.text)
+                    yield chunk.text
+                if chunk.usage is not None:
+                    usage = chunk.usage
+                if chunk.finish_reason is not None:
+                    reason = chunk.finish_reason
+        finally:
+            # A caller that stops early (Ctrl-C, break) must not leave a model locked mid-reply.
+            self.close()
         self.completion = Completion("".join(parts), self._model, reason, usage)  # type: ignore[arg-type]
         self._finish(self.completion)
+
+    def close(self) -> None:
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
 
     def text(self) -> str:
         """Drain the stream and return the whole reply."""
@@ -232,7 +241,7 @@ class ChatModel:
                 "give arrays max_length and strings max_length"
             )
         msgs = as_messages(messages)
-        hint = f"Reply with only a JSON object that matches this JSON schema: {compact_schema(json_schema)}"
+        hint = schema_instruction(json_schema)
         last = msgs[-1]
         msgs = [*msgs[:-1], Message(last.role, f"{last.content}\n\n{hint}")]
         params = replace(params, json_schema=json_schema)

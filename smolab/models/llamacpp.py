@@ -23,7 +23,8 @@ from typing import Any
 from .errors import CorruptModelError, ModelNotAvailableError
 from .types import Chunk, GenerateParams, Message, Usage
 
-_LOADED: dict[tuple[str, int, int], Any] = {}
+# (path, n_ctx, threads) -> (Llama, the lock that serialises its use across threads)
+_LOADED: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
 _LOAD_LOCK = threading.Lock()
 
 
@@ -50,8 +51,8 @@ def _looks_like_gguf(path: Path) -> bool:
         return False
 
 
-def load_llama(path: Path, n_ctx: int, threads: int) -> Any:
-    """The process-wide ``Llama`` for this file and context size, loading it on first use."""
+def load_llama(path: Path, n_ctx: int, threads: int) -> tuple[Any, threading.Lock]:
+    """The process-wide ``Llama`` for this file and context size (and its lock), loaded on first use."""
     key = (str(path.resolve()), n_ctx, threads)
     with _LOAD_LOCK:
         if key in _LOADED:
@@ -79,8 +80,8 @@ def load_llama(path: Path, n_ctx: int, threads: int) -> Any:
                 f"llama.cpp could not load {path} ({err}); the file may be truncated or of an "
                 "unsupported architecture: download it again or update smolab"
             ) from err
-        _LOADED[key] = llm
-        return llm
+        _LOADED[key] = (llm, threading.Lock())
+        return _LOADED[key]
 
 
 @lru_cache(maxsize=32)
@@ -110,13 +111,13 @@ class LlamaCppBackend:
         self.reuse_prefix = reuse_prefix
         self._requested_ctx = context_window
         self._llm: Any = None
-        self._lock = threading.Lock()
+        self._lock: threading.Lock | None = None
         self._formatter: Any = None
 
     @property
     def llm(self) -> Any:
         if self._llm is None:
-            self._llm = load_llama(self.path, self._requested_ctx or 0, self.threads)
+            self._llm, self._lock = load_llama(self.path, self._requested_ctx or 0, self.threads)
             self._formatter = self._make_formatter(self._llm)
         return self._llm
 
@@ -150,6 +151,8 @@ class LlamaCppBackend:
         return len(self.render(messages)[0])
 
     def generate(self, messages: Sequence[Message], params: GenerateParams) -> Iterator[Chunk]:
+        self.llm  # noqa: B018 - loads the model and its lock
+        assert self._lock is not None
         with self._lock:
             yield from self._generate(messages, params)
 

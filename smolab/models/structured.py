@@ -67,6 +67,11 @@ def compact_schema(schema: dict[str, Any]) -> str:
     return json.dumps(strip(schema), separators=(",", ":"))
 
 
+def schema_instruction(schema: dict[str, Any]) -> str:
+    """The line appended to a structured request, so the model knows the fields to fill."""
+    return f"Reply with only a JSON object that matches this JSON schema: {compact_schema(schema)}"
+
+
 def describe_error(err: ValidationError | json.JSONDecodeError, limit: int = 3) -> str:
     """A short, model-readable account of why a reply failed validation."""
     if isinstance(err, json.JSONDecodeError):
