@@ -13,6 +13,7 @@ from smolab.models import (
     StructuredOutputError,
     TransientAPIError,
 )
+from smolab.models.structured import max_reply_chars, schema_for
 
 
 class Item(BaseModel):
@@ -139,8 +140,21 @@ def test_unbounded_schema_is_refused(scripted):
         model.chat("p", schema=Loose)
 
 
-def test_truncated_structured_reply_tells_the_model(scripted):
+def test_structured_calls_get_room_for_the_largest_object(scripted):
     model, backend = scripted
-    backend.enqueue('{"title": "a very long title that', '{"title": "t", "items": []}')
+    backend.enqueue('{"title": "t", "items": []}')
     model.chat("p", schema=Plan, max_tokens=4)
-    assert "cut off at 4 tokens" in backend.history[1][0][-1].content
+    largest = max_reply_chars(schema_for(Plan))
+    assert backend.history[0][1].max_tokens == largest > 4
+
+
+def test_reply_cut_by_a_small_window_tells_the_model(scripted):
+    model, backend = scripted
+    backend.context_window = 300
+    backend.enqueue('{"title": "' + "word " * 400, '{"title": "t", "items": []}')
+    model.chat("p", schema=Plan, max_tokens=4)
+    first_limit = backend.history[0][1].max_tokens
+    assert 4 < first_limit < max_reply_chars(schema_for(Plan))  # what the window had room for
+    retry = backend.history[1][0]
+    assert f"cut off at {first_limit} tokens" in retry[-1].content
+    assert [m.role for m in retry] == ["user"]  # the useless cut-off text is not sent back

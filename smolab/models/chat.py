@@ -17,7 +17,14 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import ContextLengthError, StructuredOutputError
 from .retry import RetryPolicy, call_with_retry
-from .structured import describe_error, extract_json, schema_for, schema_instruction, unbounded_paths
+from .structured import (
+    describe_error,
+    extract_json,
+    max_reply_chars,
+    schema_for,
+    schema_instruction,
+    unbounded_paths,
+)
 from .types import (
     Backend,
     Chunk,
@@ -243,13 +250,22 @@ class ChatModel:
         msgs = as_messages(messages)
         hint = schema_instruction(json_schema)
         last = msgs[-1]
-        msgs = [*msgs[:-1], Message(last.role, f"{last.content}\n\n{hint}")]
-        params = replace(params, json_schema=json_schema)
+        request = [*msgs[:-1], Message(last.role, f"{last.content}\n\n{hint}")]
+        msgs = request
+        asked = replace(params, json_schema=json_schema)
+        largest = max_reply_chars(json_schema)
 
         first_error = ""
         reply = ""
         for attempt in range(1, self.defaults.max_repairs + 2):
-            self.check_fits(msgs, params.max_tokens)
+            # Room for the largest object the bounded schema allows, where the window has it,
+            # so a grammar-bound reply is not cut off mid-object (small models often fill
+            # arrays to their bound). Never less than the caller asked for.
+            prompt_tokens = self.backend.count_tokens(msgs)
+            room = self.context_window - prompt_tokens
+            params = replace(asked, max_tokens=max(asked.max_tokens, min(largest, room)))
+            if prompt_tokens + params.max_tokens > self.context_window:
+                raise ContextLengthError(prompt_tokens, params.max_tokens, self.context_window, self.name)
             stream = Stream(self._open(msgs, params), self._record(msgs, params, attempt), self.name)
             reply = stream.text()
             try:
@@ -258,17 +274,27 @@ class ChatModel:
                 problem = describe_error(err)
             except json.JSONDecodeError as err:  # pragma: no cover - pydantic raises ValidationError
                 problem = describe_error(err)
-            if stream.completion is not None and stream.completion.finish_reason == "length":
-                problem += f" (the reply was cut off at {params.max_tokens} tokens; be shorter)"
+            cut = stream.completion is not None and stream.completion.finish_reason == "length"
+            if cut:
+                problem += f" (cut off at {params.max_tokens} tokens)"
             first_error = first_error or problem
-            msgs = [
-                *msgs,
-                Message("assistant", reply),
-                Message(
-                    "user",
-                    f"That reply is invalid: {problem}. Reply again with only the corrected JSON object.",
-                ),
-            ]
+            # Each re-ask is the original request plus only the latest failure, so repairs
+            # do not grow the prompt. A cut-off reply is useless to show back: ask for less.
+            if cut:
+                note = (
+                    f"Your previous reply was cut off at {params.max_tokens} tokens. "
+                    "Reply again, keeping every string and list shorter."
+                )
+                msgs = [*request[:-1], Message(request[-1].role, f"{request[-1].content}\n\n{note}")]
+            else:
+                msgs = [
+                    *request,
+                    Message("assistant", reply),
+                    Message(
+                        "user",
+                        f"That reply is invalid: {problem}. Reply again with only the corrected JSON object.",
+                    ),
+                ]
         raise StructuredOutputError(
             f"{self.name} gave no valid {schema.__name__} in {self.defaults.max_repairs + 1} attempts "
             f"({first_error}); try a larger model or a simpler request",

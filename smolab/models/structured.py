@@ -54,6 +54,38 @@ def unbounded_paths(schema: dict[str, Any], path: str = "$") -> list[str]:
     return found
 
 
+def max_reply_chars(schema: dict[str, Any]) -> int:
+    """An upper bound on the characters of a compact JSON value valid under a bounded schema.
+
+    Every token is at least one character, so this also bounds the tokens a
+    grammar-constrained reply can take: a structured call given this many
+    tokens always finishes its object instead of being cut off mid-way.
+    """
+    if "enum" in schema:
+        return max(len(json.dumps(v)) for v in schema["enum"])
+    if "const" in schema:
+        return len(json.dumps(schema["const"]))
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            return max(max_reply_chars(s) for s in schema[key])
+    types = schema.get("type")
+    kind = types[0] if isinstance(types, list) else types
+    if kind == "object" or "properties" in schema:
+        props = schema.get("properties") or {}
+        return 2 + sum(len(json.dumps(k)) + 2 + max_reply_chars(v) for k, v in props.items())
+    if kind == "array":
+        items = schema.get("items") or {}
+        return 2 + int(schema.get("maxItems", 0)) * (max_reply_chars(items) + 1)
+    if kind == "string":
+        # Two quotes; escapes (\n, \") can double a character, rarely; allow a quarter more.
+        return 2 + int(schema.get("maxLength", 0) * 1.25)
+    if kind in ("integer", "number"):
+        return 24
+    if kind == "boolean":
+        return 5
+    return 4  # null
+
+
 def compact_schema(schema: dict[str, Any]) -> str:
     """The schema as a short line for the prompt: titles and descriptions kept, noise dropped."""
 
