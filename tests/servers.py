@@ -235,14 +235,17 @@ class HubHandler(BaseHTTPRequestHandler):
             Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, None)
         )
 
+    def _not_found(self) -> None:
+        self.send_response(404)
+        self.send_header("X-Error-Code", "EntryNotFound")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def do_HEAD(self) -> None:
         self._record()
         found = self._lookup()
         if found is None:
-            self.send_response(404)
-            self.send_header("X-Error-Code", "EntryNotFound")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            self._not_found()
             return
         key, data = found
         self._headers(key, data, 200, len(data), {})
@@ -251,10 +254,7 @@ class HubHandler(BaseHTTPRequestHandler):
         self._record()
         found = self._lookup()
         if found is None:
-            self.send_response(404)
-            self.send_header("X-Error-Code", "EntryNotFound")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            self._not_found()
             return
         key, data = found
         start = 0

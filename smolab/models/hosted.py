@@ -20,8 +20,9 @@ from .errors import (
     ServerUnreachableError,
     TransientAPIError,
 )
+from .openai_stream import read_openai_stream
 from .retry import parse_retry_after
-from .types import Chunk, GenerateParams, Message, Usage
+from .types import Chunk, GenerateParams, Message
 
 # litellm fetches a price list from GitHub at import unless told to use its bundled copy.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -144,28 +145,10 @@ class LiteLLMBackend:
                 "json_schema": {"name": "reply", "schema": params.json_schema, "strict": True},
             }
         start = time.perf_counter()
-        first: float | None = None
-        reason = "stop"
-        usage = Usage()
         try:
             stream = litellm.completion(**kwargs)
-            for event in stream:
-                u = getattr(event, "usage", None)
-                if u is not None and getattr(u, "prompt_tokens", None) is not None:
-                    usage.prompt_tokens = u.prompt_tokens or 0
-                    usage.completion_tokens = u.completion_tokens or 0
-                for choice in event.choices:
-                    text = choice.delta.content if choice.delta else None
-                    if text:
-                        if first is None:
-                            first = time.perf_counter() - start
-                        yield Chunk(text)
-                    if choice.finish_reason:
-                        reason = choice.finish_reason
+            yield from read_openai_stream(stream, start, lambda: self.count_tokens(messages))
         except ModelError:
             raise
         except Exception as err:
             raise translate_litellm_error(err, self.where) from err
-        usage.seconds = time.perf_counter() - start
-        usage.first_token_seconds = first
-        yield Chunk("", usage=usage, finish_reason="length" if reason in ("length", "max_tokens") else "stop")

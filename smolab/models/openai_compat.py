@@ -18,8 +18,9 @@ from typing import Any
 import httpx
 
 from .errors import APIError, ModelError, PermanentAPIError, ServerUnreachableError, TransientAPIError
+from .openai_stream import read_openai_stream
 from .retry import parse_retry_after
-from .types import Chunk, GenerateParams, Message, Usage
+from .types import Chunk, GenerateParams, Message
 
 DEFAULT_WINDOW = 8192
 PER_MESSAGE_OVERHEAD = 8  # role markers and separators a chat template adds
@@ -182,32 +183,6 @@ class OpenAICompatBackend:
         start = time.perf_counter()
         try:
             stream = self.client.chat.completions.create(**kwargs)
+            yield from read_openai_stream(stream, start, lambda: self.count_tokens(messages))
         except openai.OpenAIError as err:
             raise translate_openai_error(err, self.base_url) from err
-        first: float | None = None
-        reason = "stop"
-        usage = Usage()
-        pieces = 0
-        try:
-            for event in stream:
-                if event.usage is not None:
-                    usage.prompt_tokens = event.usage.prompt_tokens
-                    usage.completion_tokens = event.usage.completion_tokens
-                for choice in event.choices:
-                    text = choice.delta.content if choice.delta else None
-                    if text:
-                        if first is None:
-                            first = time.perf_counter() - start
-                        pieces += 1
-                        yield Chunk(text)
-                    if choice.finish_reason:
-                        reason = choice.finish_reason
-        except openai.OpenAIError as err:
-            raise translate_openai_error(err, self.base_url) from err
-        if usage.prompt_tokens == 0 and usage.completion_tokens == 0:
-            # Servers that ignore stream_options: estimate rather than report nothing.
-            usage.prompt_tokens = self.count_tokens(messages)
-            usage.completion_tokens = pieces
-        usage.seconds = time.perf_counter() - start
-        usage.first_token_seconds = first
-        yield Chunk("", usage=usage, finish_reason="length" if reason == "length" else "stop")
