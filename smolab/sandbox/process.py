@@ -1,0 +1,382 @@
+"""The ``process`` sandbox: a persistent Python worker inside Linux namespaces (bubblewrap).
+
+What the code inside sees: the system's /usr, /lib, /bin and a few files of /etc,
+the Python installation and its environment, all read-only; the workspace at
+/workspace, read-write; a private /tmp; its own PID, IPC, UTS, cgroup, user and
+network namespaces (only a private loopback unless the network is allowed); no
+environment variable from the host. It dies with its parent. The worker is
+PID 1 of its namespace, so killing it kills everything the code started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+from typing import Any
+
+from .cgroup import Cgroup
+from .errors import SandboxError, SandboxUnavailableError
+from .paths import check_disk, read_workspace_file, write_workspace_file
+from .types import Limits, RunResult
+
+WORKER = Path(__file__).with_name("worker.py")
+INSIDE_WORKSPACE = "/workspace"
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# Just what programs need from /etc: no passwd hashes, no host keys, no credentials.
+ETC_FILES = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "alternatives",
+    "localtime",
+    "nsswitch.conf",
+    "passwd",
+    "group",
+    "mime.types",
+)
+NETWORK_ETC = ("resolv.conf", "hosts", "ssl", "ca-certificates", "gai.conf")
+SAFE_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/tmp",
+    "LANG": "C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "MPLBACKEND": "Agg",
+    "OMP_NUM_THREADS": str(len(os.sched_getaffinity(0))),
+}
+GRACE_SECONDS = 1.0
+SPIN_SECONDS = 0.002
+DISK_CHECK_EVERY = 32
+"""Calls between workspace size checks; a call running over 10 ms is always checked.
+Single files are capped at once by RLIMIT_FSIZE; the total is checked after the fact."""
+
+INSTALL_HINT = (
+    "bubblewrap is not installed: install it (Debian/Ubuntu: sudo apt-get install bubblewrap; "
+    "Fedora: sudo dnf install bubblewrap) or, knowing the code runs with your rights, "
+    "choose --backend unsafe-no-isolation"
+)
+
+
+def python_roots() -> list[Path]:
+    """Folders the interpreter and its packages live in (bound read-only)."""
+    paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix), Path(sys.base_exec_prefix)}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        paths.add(Path(sysconfig.get_paths()[key]))
+    real = {Path(os.path.realpath(p)) for p in paths if p.exists()}
+    # Drop folders inside others, so each is bound once.
+    return sorted(p for p in real if not any(q != p and q in p.parents for q in real))
+
+
+def _bwrap_argv(workspace: Path, limits: Limits, info_fd: int) -> list[str]:
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise SandboxUnavailableError(INSTALL_HINT)
+    argv = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--as-pid-1"]
+    argv += ["--info-fd", str(info_fd)]
+    if limits.network:
+        argv += ["--share-net"]
+    if os.geteuid() == 0:
+        argv += ["--cap-drop", "ALL"]
+    for d in SYSTEM_DIRS:
+        if os.path.isdir(d) and not os.path.islink(d):
+            argv += ["--ro-bind", d, d]
+        elif os.path.islink(d):
+            argv += ["--symlink", os.readlink(d), d]
+    for name in ETC_FILES + (NETWORK_ETC if limits.network else ()):
+        p = Path("/etc") / name
+        if p.exists():
+            argv += ["--ro-bind", str(p), str(p)]
+    for root in python_roots():
+        argv += ["--ro-bind", str(root), str(root)]
+    argv += ["--ro-bind", str(WORKER), "/opt/smolab/worker.py"]
+    argv += ["--bind", str(workspace), INSIDE_WORKSPACE, "--chdir", INSIDE_WORKSPACE]
+    argv += ["--size", str(256 * 1024 * 1024), "--tmpfs", "/tmp"]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    argv += ["--clearenv"]
+    for key, value in SAFE_ENV.items():
+        argv += ["--setenv", key, value]
+    argv += ["--", sys.executable, "-I", "-u", "/opt/smolab/worker.py"]
+    return argv
+
+
+def _unisolated_argv() -> list[str]:
+    return [sys.executable, "-I", "-u", str(WORKER)]
+
+
+class ProcessSandbox:
+    """A sandbox session. ``isolation="bwrap"`` (default) or ``"none"`` (no isolation at all)."""
+
+    backend = "process"
+
+    def __init__(self, workspace: Path | str, limits: Limits | None = None, isolation: str = "bwrap"):
+        self.workspace = Path(workspace).resolve()
+        self.workspace.mkdir(parents=True, exist_ok=True)
+        self.limits = limits or Limits()
+        self.isolation = isolation
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._worker_pid: int | None = None
+        self._cgroup: Cgroup | None = None
+        self._started_at = time.monotonic()
+        self.restarts = 0
+        self.start_seconds = 0.0
+        self._oom_seen = 0
+        self._calls = 0
+
+    # -- life cycle -------------------------------------------------------------------
+
+    def _preexec(self) -> None:
+        # Runs in the child between fork and exec: limits that every sandboxed process inherits.
+        lim = self.limits
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if lim.max_processes:
+            resource.setrlimit(resource.RLIMIT_NPROC, (lim.max_processes, lim.max_processes))
+        if lim.disk_bytes:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (lim.disk_bytes, lim.disk_bytes))
+        if lim.session_cpu_seconds:
+            cpu = int(lim.session_cpu_seconds)
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+        if lim.memory_bytes and self._cgroup is None:
+            resource.setrlimit(resource.RLIMIT_AS, (lim.memory_bytes, lim.memory_bytes))
+        if self._cgroup is not None:
+            self._cgroup.join()
+
+    def start(self) -> None:
+        if self._proc is not None:
+            return
+        t0 = time.perf_counter()
+        if self.isolation == "bwrap":
+            self._cgroup = Cgroup.create(self.limits.max_processes, self.limits.memory_bytes)
+            info_r, info_w = os.pipe()
+            argv = _bwrap_argv(self.workspace, self.limits, info_w)
+            pass_fds: tuple[int, ...] = (info_w,)
+        elif self.isolation == "none":
+            argv, info_r, info_w, pass_fds = _unisolated_argv(), -1, -1, ()
+        else:
+            raise SandboxError(f"unknown isolation '{self.isolation}'; use bwrap or none")
+        env = SAFE_ENV | {"PYTHONPATH": ""} if self.isolation == "none" else None
+        try:
+            self._proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=pass_fds,
+                preexec_fn=self._preexec,
+                cwd=self.workspace,
+                env=env,
+                start_new_session=True,
+            )
+        finally:
+            if info_w >= 0:
+                os.close(info_w)
+        assert self._proc.stdout is not None
+        os.set_blocking(self._proc.stdout.fileno(), False)
+        if info_r >= 0:
+            with os.fdopen(info_r, "rb") as f:
+                info = f.read()  # bwrap writes a small JSON object and closes its end
+            try:
+                self._worker_pid = int(json.loads(info)["child-pid"])
+            except (ValueError, KeyError) as err:
+                self._proc.wait(timeout=10)
+                detail = (
+                    self._proc.stderr.read().decode(errors="replace").strip() if self._proc.stderr else ""
+                )
+                self._kill()
+                raise SandboxError(
+                    f"bubblewrap failed to start the sandbox: {detail or 'no reason given'}"
+                ) from err
+        else:
+            self._worker_pid = self._proc.pid
+        try:
+            ready = self._receive(timeout=30.0)
+        except EOFError:
+            ready = None
+        if ready is None or not ready.get("ready"):
+            self._proc.kill()
+            self._proc.wait()
+            detail = self._proc.stderr.read().decode(errors="replace").strip() if self._proc.stderr else ""
+            self._kill()
+            raise SandboxError(
+                f"the sandbox worker did not start: {detail.splitlines()[-1] if detail else 'no output'}"
+            )
+        self._oom_seen = self._cgroup.oom_kills() if self._cgroup else 0
+        self.start_seconds = time.perf_counter() - t0
+
+    def _kill(self) -> None:
+        if self._proc is not None:
+            try:
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            if self._worker_pid and self._worker_pid != self._proc.pid:
+                try:
+                    os.kill(self._worker_pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self._proc.wait()
+            for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
+                if stream is not None:
+                    stream.close()
+        self._proc = None
+        self._worker_pid = None
+        if self._cgroup is not None:
+            self._cgroup.remove()
+            self._cgroup = None
+
+    def close(self) -> None:
+        self._kill()
+
+    def __enter__(self) -> ProcessSandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- protocol -----------------------------------------------------------------------
+
+    def _receive(self, timeout: float) -> dict[str, Any] | None:
+        """One frame from the worker, or None on timeout; raises EOFError if it died."""
+        assert self._proc is not None and self._proc.stdout is not None
+        fd = self._proc.stdout.fileno()
+        head = self._read(fd, 4, timeout)
+        if head is None:
+            return None
+        (n,) = struct.unpack(">I", head)
+        body = self._read(fd, n, 30.0)
+        if body is None:
+            raise EOFError("worker stalled mid-reply")
+        result: dict[str, Any] = json.loads(body)
+        return result
+
+    @staticmethod
+    def _read(fd: int, n: int, timeout: float) -> bytes | None:
+        buf = b""
+        now = time.monotonic()
+        deadline, spin_until = now + timeout, now + SPIN_SECONDS
+        while len(buf) < n:
+            try:
+                chunk = os.read(fd, n - len(buf))
+            except BlockingIOError:
+                # Poll briefly before sleeping: a quick call's reply comes back in microseconds,
+                # far sooner than the kernel would wake a sleeping process on another core.
+                now = time.monotonic()
+                if now < spin_until:
+                    continue
+                if now >= deadline or not select.select([fd], [], [], deadline - now)[0]:
+                    return None
+                continue
+            if not chunk:
+                raise EOFError("worker exited")
+            buf += chunk
+        return buf
+
+    def _call(self, kind: str, code: str, timeout: float | None) -> RunResult:
+        lim = self.limits
+        if lim.session_seconds and time.monotonic() - self._started_at > lim.session_seconds:
+            return RunResult(
+                "killed", 137, message=f"session wall-clock limit of {lim.session_seconds} s reached"
+            )
+        self.start()
+        assert self._proc is not None and self._proc.stdin is not None
+        timeout = lim.timeout if timeout is None else timeout
+        req = {"kind": kind, "code": code, "output_bytes": lim.output_bytes, "cpu_seconds": lim.cpu_seconds}
+        data = json.dumps(req).encode()
+        start = time.perf_counter()
+        try:
+            os.write(self._proc.stdin.fileno(), struct.pack(">I", len(data)) + data)
+            reply = self._receive(timeout)
+            if reply is None:
+                return self._interrupt(start, timeout)
+        except (EOFError, BrokenPipeError, OSError):
+            return self._died(start)
+        result = RunResult(
+            status=reply["status"],
+            exit_code=reply["exit_code"],
+            stdout=reply["stdout"],
+            stderr=reply["stderr"],
+            seconds=time.perf_counter() - start,
+            cpu_seconds=reply["cpu_seconds"],
+            message=reply["message"],
+        )
+        self._calls += 1
+        if lim.disk_bytes and (result.seconds > 0.01 or self._calls % DISK_CHECK_EVERY == 0):
+            over = check_disk(self.workspace, lim.disk_bytes)
+            if over and result.status == "ok":
+                result.status, result.exit_code, result.message = "error", 1, over
+        return result
+
+    def _interrupt(self, start: float, timeout: float) -> RunResult:
+        """Wall-clock limit: interrupt the code (state survives); if it will not stop, kill the session."""
+        if self._worker_pid:
+            try:
+                os.kill(self._worker_pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+        try:
+            reply = self._receive(GRACE_SECONDS)
+        except EOFError:
+            reply = None
+        if reply is not None:
+            return RunResult(
+                "timeout",
+                124,
+                reply["stdout"],
+                reply["stderr"],
+                time.perf_counter() - start,
+                reply["cpu_seconds"],
+                f"stopped at the {timeout:g} s wall-clock limit",
+            )
+        self._kill()
+        self.restarts += 1
+        return RunResult(
+            "timeout",
+            124,
+            seconds=time.perf_counter() - start,
+            message=f"stopped at the {timeout:g} s wall-clock limit; it ignored the interrupt, "
+            "so the session was restarted and its Python state is lost",
+        )
+
+    def _died(self, start: float) -> RunResult:
+        oom = self._cgroup is not None and self._cgroup.oom_kills() > self._oom_seen
+        code = self._proc.poll() if self._proc else None
+        self._kill()
+        self.restarts += 1
+        if oom:
+            return RunResult(
+                "out_of_memory",
+                137,
+                seconds=time.perf_counter() - start,
+                message="memory limit reached; the session was restarted and its Python state is lost",
+            )
+        return RunResult(
+            "killed",
+            137 if code is None or code < 0 else code,
+            seconds=time.perf_counter() - start,
+            message="the sandbox process died; the session was restarted and its Python state is lost",
+        )
+
+    # -- public API ---------------------------------------------------------------------
+
+    def run_python(self, code: str, timeout: float | None = None) -> RunResult:
+        """Run ``code`` in the session's persistent namespace."""
+        return self._call("python", code, timeout)
+
+    def run_shell(self, command: str, timeout: float | None = None) -> RunResult:
+        """Run ``command`` with /bin/sh inside the sandbox, in /workspace."""
+        return self._call("shell", command, timeout)
+
+    def put_file(self, path: str, data: bytes) -> None:
+        write_workspace_file(self.workspace, path, data)
+
+    def get_file(self, path: str) -> bytes:
+        return read_workspace_file(self.workspace, path)
