@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -31,6 +32,8 @@ app = typer.Typer(
 )
 models_app = typer.Typer(help="List, inspect and download models.", invoke_without_command=True)
 app.add_typer(models_app, name="models")
+sandbox_app = typer.Typer(help="Run code in an isolated sandbox (the same one generated code runs in).")
+app.add_typer(sandbox_app, name="sandbox")
 
 err = Console(stderr=True)
 
@@ -183,6 +186,89 @@ def models_pull(
     with _bytes_progress(f"{name}") as progress:
         path = pull(name, settings, source_kind=source, progress=progress, force=force)
     typer.echo(f"{name}: {path}")
+
+
+def _parse_size(text: str) -> int:
+    units = {"k": 1024, "m": 1024**2, "g": 1024**3}
+    t = text.strip().lower().removesuffix("b").removesuffix("i")
+    try:
+        if t and t[-1] in units:
+            return int(float(t[:-1]) * units[t[-1]])
+        return int(t)
+    except ValueError:
+        raise typer.BadParameter(f"'{text}'; give a size like 512M or 2G", param_hint="--memory") from None
+
+
+def _run_in_sandbox(
+    kind: str, code: str, backend: str, workspace: str | None, timeout: float, memory: str, network: bool
+) -> None:
+    import tempfile
+
+    from .sandbox import Limits, ProcessSandbox
+
+    backends = {"process": "bwrap", "unsafe-no-isolation": "none"}
+    if backend not in backends:
+        raise typer.BadParameter(f"'{backend}'; use process or unsafe-no-isolation", param_hint="--backend")
+    limits = Limits(timeout=timeout, memory_bytes=_parse_size(memory), network=network)
+    ws = workspace or tempfile.mkdtemp(prefix="smolab-sandbox-")
+    with ProcessSandbox(ws, limits, isolation=backends[backend]) as sb:
+        result = sb.run_python(code) if kind == "python" else sb.run_shell(code)
+    sys.stdout.write(result.stdout)
+    sys.stderr.write(result.stderr)
+    line = f"status: {result.status} · exit {result.exit_code} · {result.seconds:.2f} s"
+    err.print(f"[dim]{line}{' · ' + result.message if result.message else ''}[/dim]", highlight=False)
+    raise typer.Exit(result.exit_code)
+
+
+BackendOpt = Annotated[
+    str, typer.Option("--backend", help="process (bubblewrap namespaces) or unsafe-no-isolation.")
+]
+WorkspaceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--workspace", help="Folder mounted read-write at /workspace (default: a new temporary one)."
+    ),
+]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Wall-clock seconds.", min=0.1)]
+MemoryOpt = Annotated[str, typer.Option("--memory", help="Memory limit, e.g. 512M or 4G.")]
+NetworkOpt = Annotated[
+    bool, typer.Option("--network/--no-network", help="Allow network access (off by default).")
+]
+
+
+@sandbox_app.command("python")
+def sandbox_python(
+    file: Annotated[str | None, typer.Argument(help="A Python file to run (or use -c).")] = None,
+    code: Annotated[str | None, typer.Option("-c", help="Python code to run.")] = None,
+    backend: BackendOpt = "process",
+    workspace: WorkspaceOpt = None,
+    timeout: TimeoutOpt = 60.0,
+    memory: MemoryOpt = "4G",
+    network: NetworkOpt = False,
+) -> None:
+    """Run Python in the sandbox; exits with the code's exit status, the status word on stderr."""
+    if (file is None) == (code is None):
+        raise typer.BadParameter("give a file or -c CODE (one of them)")
+    if file is not None:
+        try:
+            code = Path(file).read_text()
+        except OSError as e:
+            raise typer.BadParameter(f"cannot read {file}: {e.strerror}", param_hint="FILE") from None
+    assert code is not None
+    _run_in_sandbox("python", code, backend, workspace, timeout, memory, network)
+
+
+@sandbox_app.command("shell")
+def sandbox_shell(
+    command: Annotated[str, typer.Argument(help="A /bin/sh command line.")],
+    backend: BackendOpt = "process",
+    workspace: WorkspaceOpt = None,
+    timeout: TimeoutOpt = 60.0,
+    memory: MemoryOpt = "4G",
+    network: NetworkOpt = False,
+) -> None:
+    """Run a shell command in the sandbox, in /workspace."""
+    _run_in_sandbox("shell", command, backend, workspace, timeout, memory, network)
 
 
 def main() -> None:

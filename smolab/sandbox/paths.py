@@ -8,6 +8,7 @@ O_NOFOLLOW, so no link is ever followed on the host side.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path, PurePosixPath
 
@@ -31,10 +32,8 @@ def _open_dir(workspace: Path, parts: list[str], create: bool) -> int:
     try:
         for name in parts:
             if create:
-                try:
+                with contextlib.suppress(FileExistsError):
                     os.mkdir(name, dir_fd=fd)
-                except FileExistsError:
-                    pass
             nxt = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
             os.close(fd)
             fd = nxt
@@ -91,12 +90,10 @@ def write_workspace_file(workspace: Path, path: str, data: bytes) -> None:
 
 def workspace_size(workspace: Path) -> int:
     total = 0
-    for root, dirs, files in os.walk(workspace, followlinks=False):
+    for root, _dirs, files in os.walk(workspace, followlinks=False):
         for name in files:
-            try:
+            with contextlib.suppress(OSError):
                 total += os.lstat(os.path.join(root, name)).st_size
-            except OSError:
-                pass
     return total
 
 

@@ -10,6 +10,7 @@ PID 1 of its namespace, so killing it kills everything the code started.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -54,10 +55,12 @@ SAFE_ENV = {
     "OMP_NUM_THREADS": str(len(os.sched_getaffinity(0))),
 }
 GRACE_SECONDS = 1.0
+MAX_FRAME = 64 * 1024 * 1024
 SPIN_SECONDS = 0.002
 DISK_CHECK_EVERY = 32
-"""Calls between workspace size checks; a call running over 10 ms is always checked.
-Single files are capped at once by RLIMIT_FSIZE; the total is checked after the fact."""
+"""The workspace's total size is checked after every call that ran 1 ms or more, and every
+32nd call (walking the folder costs more than a whole trivial call). Each single file is
+capped at once by RLIMIT_FSIZE."""
 
 INSTALL_HINT = (
     "bubblewrap is not installed: install it (Debian/Ubuntu: sudo apt-get install bubblewrap; "
@@ -80,7 +83,9 @@ def _bwrap_argv(workspace: Path, limits: Limits, info_fd: int) -> list[str]:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailableError(INSTALL_HINT)
-    argv = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--as-pid-1"]
+    # --disable-userns: no nested user namespace, the usual first step of kernel exploits.
+    argv = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent"]
+    argv += ["--new-session", "--as-pid-1"]
     argv += ["--info-fd", str(info_fd)]
     if limits.network:
         argv += ["--share-net"]
@@ -140,7 +145,9 @@ class ProcessSandbox:
         if lim.max_processes:
             resource.setrlimit(resource.RLIMIT_NPROC, (lim.max_processes, lim.max_processes))
         if lim.disk_bytes:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (lim.disk_bytes, lim.disk_bytes))
+            # The output captures are files too; leave them room.
+            biggest = max(lim.disk_bytes, lim.output_bytes + 1024 * 1024)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (biggest, biggest))
         if lim.session_cpu_seconds:
             cpu = int(lim.session_cpu_seconds)
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
@@ -213,15 +220,11 @@ class ProcessSandbox:
 
     def _kill(self) -> None:
         if self._proc is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             if self._worker_pid and self._worker_pid != self._proc.pid:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(self._worker_pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             self._proc.wait()
             for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
                 if stream is not None:
@@ -252,10 +255,17 @@ class ProcessSandbox:
         if head is None:
             return None
         (n,) = struct.unpack(">I", head)
+        if n > MAX_FRAME:
+            raise EOFError("garbage on the control channel")
         body = self._read(fd, n, 30.0)
         if body is None:
             raise EOFError("worker stalled mid-reply")
-        result: dict[str, Any] = json.loads(body)
+        try:
+            result: dict[str, Any] = json.loads(body)
+        except ValueError as err:
+            raise EOFError("garbage on the control channel") from err
+        if not isinstance(result, dict):
+            raise EOFError("garbage on the control channel")
         return result
 
     @staticmethod
@@ -289,7 +299,16 @@ class ProcessSandbox:
         self.start()
         assert self._proc is not None and self._proc.stdin is not None
         timeout = lim.timeout if timeout is None else timeout
-        req = {"kind": kind, "code": code, "output_bytes": lim.output_bytes, "cpu_seconds": lim.cpu_seconds}
+        self._calls += 1
+        # The worker echoes the call number; a reply without it was forged by the code
+        # (which can write to the control pipe) and ends the session.
+        req = {
+            "kind": kind,
+            "code": code,
+            "output_bytes": lim.output_bytes,
+            "cpu_seconds": lim.cpu_seconds,
+            "call": self._calls,
+        }
         data = json.dumps(req).encode()
         start = time.perf_counter()
         try:
@@ -297,6 +316,8 @@ class ProcessSandbox:
             reply = self._receive(timeout)
             if reply is None:
                 return self._interrupt(start, timeout)
+            if reply.get("call") != self._calls:
+                raise EOFError("a reply for another call")
         except (EOFError, BrokenPipeError, OSError):
             return self._died(start)
         result = RunResult(
@@ -308,8 +329,7 @@ class ProcessSandbox:
             cpu_seconds=reply["cpu_seconds"],
             message=reply["message"],
         )
-        self._calls += 1
-        if lim.disk_bytes and (result.seconds > 0.01 or self._calls % DISK_CHECK_EVERY == 0):
+        if lim.disk_bytes and (result.seconds >= 0.001 or self._calls % DISK_CHECK_EVERY == 0):
             over = check_disk(self.workspace, lim.disk_bytes)
             if over and result.status == "ok":
                 result.status, result.exit_code, result.message = "error", 1, over
@@ -318,10 +338,8 @@ class ProcessSandbox:
     def _interrupt(self, start: float, timeout: float) -> RunResult:
         """Wall-clock limit: interrupt the code (state survives); if it will not stop, kill the session."""
         if self._worker_pid:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self._worker_pid, signal.SIGINT)
-            except ProcessLookupError:
-                pass
         try:
             reply = self._receive(GRACE_SECONDS)
         except EOFError:

@@ -11,6 +11,7 @@ sandbox instead of filling the host's memory.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import errno
 import fcntl
 import json
@@ -29,6 +30,8 @@ PROTO_IN = os.dup(0)
 PROTO_OUT = os.dup(1)
 NAMESPACE: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
 HARD_CPU = resource.getrlimit(resource.RLIMIT_CPU)[1]
+WORKER_PID = os.getpid()
+SLACK = 256 * 1024
 
 
 class CpuLimitReached(BaseException):
@@ -69,8 +72,9 @@ def _send(obj: dict[str, Any]) -> None:
 
 def _capture(limit: int) -> int:
     fd = os.memfd_create("smolab-out", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
-    # One byte past the limit tells truncation apart from output of exactly the limit.
-    os.ftruncate(fd, limit + 1)
+    # Room past the limit, so a writer using big chunks still lands beyond it (telling a cut
+    # apart from output of exactly the limit) before its writes start to fail.
+    os.ftruncate(fd, limit + SLACK)
     fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
     return fd
 
@@ -108,6 +112,14 @@ def _reap() -> None:
             return
         if pid == 0:
             return
+
+
+def _kill_others() -> None:
+    """After a limit stopped the call, end every other process in the sandbox (PID 1 may)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(-1, signal.SIGKILL)
+    time.sleep(0.01)
+    _reap()
 
 
 def _run_shell(command: str) -> int:
@@ -160,20 +172,23 @@ def _call(req: dict[str, Any]) -> dict[str, Any]:
         if isinstance(e, OSError) and e.errno == errno.ENOMEM or "can't allocate memory" in str(e):
             status, message = "out_of_memory", "memory limit reached"
     finally:
-        try:
+        if os.getpid() != WORKER_PID:
+            # A process the code forked has come back out of exec(): it must never reach
+            # the protocol pipe. (Fork bombs return here once the process limit bites.)
+            os._exit(0)
+        with contextlib.suppress(OSError):  # a full capture: what fit is kept
             sys.stdout.flush()
-        except OSError:
-            pass  # the capture is full; what fit is kept
-        try:
+        with contextlib.suppress(OSError):
             sys.stderr.flush()
-        except OSError:
-            pass
     seconds = time.perf_counter() - start
     cpu_after = time.process_time()
     stdout, cut_out = _collect(out_fd, limit)
     stderr, cut_err = _collect(err_fd, limit)
     if (cut_out or cut_err) and status in ("ok", "error"):
         status, message = "output_truncated", f"output past {limit} bytes was cut"
+    if status != "ok" and req["kind"] == "python":
+        # A failed cell may leave forked processes spinning (fork bombs do): end them.
+        _kill_others()
     _reap()
     return {
         "status": status,
@@ -183,11 +198,14 @@ def _call(req: dict[str, Any]) -> dict[str, Any]:
         "seconds": seconds,
         "cpu_seconds": cpu_after - cpu_before,
         "message": message,
+        "call": req.get("call"),
     }
 
 
 def main() -> None:
     signal.signal(signal.SIGXCPU, _on_xcpu)
+    # Past RLIMIT_FSIZE a write fails with EFBIG (an error the code sees) instead of killing it.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)  # user code reading stdin gets EOF, not the protocol
