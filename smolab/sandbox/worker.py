@@ -31,6 +31,7 @@ PROTO_OUT = os.dup(1)
 NAMESPACE: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
 HARD_CPU = resource.getrlimit(resource.RLIMIT_CPU)[1]
 WORKER_PID = os.getpid()
+_cpu_soft = 0
 SLACK = 256 * 1024
 
 
@@ -47,12 +48,17 @@ SPIN_SECONDS = 0.002
 blocked process on another core costs tens of microseconds, more than a whole trivial call."""
 
 
+_pending = b""
+
+
 def _read_exact(n: int) -> bytes:
-    chunks = []
+    """``n`` bytes of the request stream (b"" at its end), reading ahead in one syscall."""
+    global _pending
+    buf = _pending
     spin_until = time.perf_counter() + SPIN_SECONDS
-    while n:
+    while len(buf) < n:
         try:
-            chunk = os.read(PROTO_IN, n)
+            chunk = os.read(PROTO_IN, max(n - len(buf), 1 << 16))
         except BlockingIOError:
             if time.perf_counter() < spin_until:
                 continue
@@ -60,9 +66,9 @@ def _read_exact(n: int) -> bytes:
             continue
         if not chunk:
             return b""
-        chunks.append(chunk)
-        n -= len(chunk)
-    return b"".join(chunks)
+        buf += chunk
+    _pending = buf[n:]
+    return buf[:n]
 
 
 def _send(obj: dict[str, Any]) -> None:
@@ -83,9 +89,13 @@ _CAPTURES: dict[int, tuple[int, int]] = {}
 """Target fd (1 or 2) -> (capture fd, limit). An untouched capture is reused by the next call."""
 
 
+_DIRTY: set[int] = set()
+"""Capture fds that received output in the last call (a clean one is reused as it is)."""
+
+
 def _point(target: int, limit: int) -> int:
     held = _CAPTURES.get(target)
-    if held is not None and held[1] == limit and os.lseek(held[0], 0, os.SEEK_CUR) == 0:
+    if held is not None and held[1] == limit and held[0] not in _DIRTY:
         return held[0]
     if held is not None:
         os.close(held[0])
@@ -98,7 +108,9 @@ def _point(target: int, limit: int) -> int:
 def _collect(fd: int, limit: int) -> tuple[str, bool]:
     written = os.lseek(fd, 0, os.SEEK_CUR)
     if written == 0:
+        _DIRTY.discard(fd)
         return "", False
+    _DIRTY.add(fd)
     data = os.pread(fd, min(written, limit), 0)
     return data.decode("utf-8", errors="replace"), written > limit
 
