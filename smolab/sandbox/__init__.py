@@ -1,8 +1,11 @@
-"""Isolated code execution: a persistent Python session in Linux namespaces (``process``)."""
+"""Isolated code execution: a persistent Python session in Linux namespaces (``process``),
+or CPython on WebAssembly under Node in the same jail (``wasm``, pure Python only)."""
 
 from .errors import SandboxError, SandboxPathError, SandboxUnavailableError
 from .process import ProcessSandbox
 from .types import Limits, RunResult, Sandbox, Status
+from .wasm import UNAVAILABLE as WASM_UNAVAILABLE
+from .wasm import WasmSandbox
 
 __all__ = [
     "Limits",
@@ -13,4 +16,6 @@ __all__ = [
     "SandboxPathError",
     "SandboxUnavailableError",
     "Status",
+    "WASM_UNAVAILABLE",
+    "WasmSandbox",
 ]

@@ -15,7 +15,8 @@ from pathlib import Path, PurePosixPath
 from .errors import SandboxPathError
 
 
-def _parts(path: str) -> list[str]:
+def workspace_parts(path: str) -> list[str]:
+    """The parts of a path inside the workspace, refusing absolute paths elsewhere and '..'."""
     p = PurePosixPath(path)
     if p.is_absolute():
         p = p.relative_to("/workspace") if p.is_relative_to("/workspace") else p
@@ -46,7 +47,7 @@ def _open_dir(workspace: Path, parts: list[str], create: bool) -> int:
 
 
 def read_workspace_file(workspace: Path, path: str, limit: int = 512 * 1024 * 1024) -> bytes:
-    parts = _parts(path)
+    parts = workspace_parts(path)
     dfd = _open_dir(workspace, parts[:-1], create=False)
     try:
         fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dfd)
@@ -74,7 +75,7 @@ def read_workspace_file(workspace: Path, path: str, limit: int = 512 * 1024 * 10
 
 
 def write_workspace_file(workspace: Path, path: str, data: bytes) -> None:
-    parts = _parts(path)
+    parts = workspace_parts(path)
     dfd = _open_dir(workspace, parts[:-1], create=True)
     try:
         fd = os.open(parts[-1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644, dir_fd=dfd)

@@ -79,7 +79,14 @@ def python_roots() -> list[Path]:
     return sorted(p for p in real if not any(q != p and q in p.parents for q in real))
 
 
-def _bwrap_argv(workspace: Path, limits: Limits, info_fd: int) -> list[str]:
+def jail_argv(
+    limits: Limits,
+    info_fd: int,
+    command: list[str],
+    ro_binds: list[tuple[str, str]],
+    workspace: Path | None,
+) -> list[str]:
+    """bubblewrap's command line around ``command``: the namespaces and mounts described above."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailableError(INSTALL_HINT)
@@ -100,27 +107,28 @@ def _bwrap_argv(workspace: Path, limits: Limits, info_fd: int) -> list[str]:
         p = Path("/etc") / name
         if p.exists():
             argv += ["--ro-bind", str(p), str(p)]
-    for root in python_roots():
-        argv += ["--ro-bind", str(root), str(root)]
-    argv += ["--ro-bind", str(WORKER), "/opt/smolab/worker.py"]
-    argv += ["--bind", str(workspace), INSIDE_WORKSPACE, "--chdir", INSIDE_WORKSPACE]
+    for src, dest in ro_binds:
+        argv += ["--ro-bind", src, dest]
     argv += ["--size", str(256 * 1024 * 1024), "--tmpfs", "/tmp"]
+    if workspace is not None:
+        argv += ["--bind", str(workspace), INSIDE_WORKSPACE, "--chdir", INSIDE_WORKSPACE]
+    else:
+        argv += ["--chdir", "/tmp"]
     argv += ["--proc", "/proc", "--dev", "/dev"]
     argv += ["--clearenv"]
     for key, value in SAFE_ENV.items():
         argv += ["--setenv", key, value]
-    argv += ["--", sys.executable, "-I", "-u", "/opt/smolab/worker.py"]
-    return argv
-
-
-def _unisolated_argv() -> list[str]:
-    return [sys.executable, "-I", "-u", str(WORKER)]
+    return [*argv, "--", *command]
 
 
 class ProcessSandbox:
     """A sandbox session. ``isolation="bwrap"`` (default) or ``"none"`` (no isolation at all)."""
 
     backend = "process"
+    interruptible = True
+    """A SIGINT stops the running code but keeps the session (not so for the wasm interpreter)."""
+    limit_address_space = True
+    """Without a cgroup, cap memory with RLIMIT_AS (wrong for V8, which reserves far more than it uses)."""
 
     def __init__(self, workspace: Path | str, limits: Limits | None = None, isolation: str = "bwrap"):
         self.workspace = Path(workspace).resolve()
@@ -152,10 +160,19 @@ class ProcessSandbox:
         if lim.session_cpu_seconds:
             cpu = int(lim.session_cpu_seconds)
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-        if lim.memory_bytes and self._cgroup is None:
+        if lim.memory_bytes and self._cgroup is None and self.limit_address_space:
             resource.setrlimit(resource.RLIMIT_AS, (lim.memory_bytes, lim.memory_bytes))
         if self._cgroup is not None:
             self._cgroup.join()
+
+    def _jailed_argv(self, info_fd: int) -> list[str]:
+        binds = [(str(root), str(root)) for root in python_roots()]
+        binds.append((str(WORKER), "/opt/smolab/worker.py"))
+        command = [sys.executable, "-I", "-u", "/opt/smolab/worker.py"]
+        return jail_argv(self.limits, info_fd, command, binds, self.workspace)
+
+    def _plain_argv(self) -> list[str]:
+        return [sys.executable, "-I", "-u", str(WORKER)]
 
     def start(self) -> None:
         if self._proc is not None:
@@ -164,10 +181,10 @@ class ProcessSandbox:
         if self.isolation == "bwrap":
             self._cgroup = Cgroup.create(self.limits.max_processes, self.limits.memory_bytes)
             info_r, info_w = os.pipe()
-            argv = _bwrap_argv(self.workspace, self.limits, info_w)
+            argv = self._jailed_argv(info_w)
             pass_fds: tuple[int, ...] = (info_w,)
         elif self.isolation == "none":
-            argv, info_r, info_w, pass_fds = _unisolated_argv(), -1, -1, ()
+            argv, info_r, info_w, pass_fds = self._plain_argv(), -1, -1, ()
         else:
             raise SandboxError(f"unknown isolation '{self.isolation}'; use bwrap or none")
         env = SAFE_ENV | {"PYTHONPATH": ""} if self.isolation == "none" else None
@@ -249,6 +266,11 @@ class ProcessSandbox:
 
     # -- protocol -----------------------------------------------------------------------
 
+    def _write_frame(self, req: dict[str, Any]) -> None:
+        assert self._proc is not None and self._proc.stdin is not None
+        data = json.dumps(req).encode()
+        os.write(self._proc.stdin.fileno(), struct.pack(">I", len(data)) + data)
+
     def _receive(self, timeout: float) -> dict[str, Any] | None:
         """One frame from the worker, or None on timeout; raises EOFError if it died."""
         assert self._proc is not None and self._proc.stdout is not None
@@ -314,10 +336,9 @@ class ProcessSandbox:
             "cpu_seconds": lim.cpu_seconds,
             "call": self._calls,
         }
-        data = json.dumps(req).encode()
         start = time.perf_counter()
         try:
-            os.write(self._proc.stdin.fileno(), struct.pack(">I", len(data)) + data)
+            self._write_frame(req)
             reply = self._receive(timeout)
             if reply is None:
                 return self._interrupt(start, timeout)
@@ -365,8 +386,9 @@ class ProcessSandbox:
             "timeout",
             124,
             seconds=time.perf_counter() - start,
-            message=f"stopped at the {timeout:g} s wall-clock limit; it ignored the interrupt, "
-            "so the session was restarted and its Python state is lost",
+            message=f"stopped at the {timeout:g} s wall-clock limit; "
+            + ("it ignored the interrupt, so " if self.interruptible else "")
+            + "the session was restarted and its Python state is lost",
         )
 
     def _died(self, start: float) -> RunResult:
