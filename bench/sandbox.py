@@ -20,7 +20,7 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.table import Table
 
-from smolab.sandbox import Limits, ProcessSandbox
+from smolab.sandbox import Limits, ProcessSandbox, WasmSandbox
 
 TRIVIAL = "x = 1"
 LOOP = "s = 0\nfor i in range(10**6):\n    s += i"
@@ -53,12 +53,13 @@ def contestants(workspace: str) -> tuple[dict[str, Executor], list[ProcessSandbo
     sa = new_smolagents()
     limits = Limits(timeout=120, cpu_seconds=None)
     boxes = [ProcessSandbox(workspace, limits, isolation=iso) for iso in ("bwrap", "none")]
+    boxes.append(WasmSandbox(workspace, limits))
     for box in boxes:
         box.start()
 
-    def cold_box(isolation: str) -> Callable[[], object]:
+    def cold_box(isolation: str, cls: type[ProcessSandbox] = ProcessSandbox) -> Callable[[], object]:
         def start_and_run() -> None:
-            with ProcessSandbox(workspace, limits, isolation=isolation) as fresh:
+            with cls(workspace, limits, isolation=isolation) as fresh:
                 fresh.run_python(TRIVIAL)
 
         return start_and_run
@@ -70,6 +71,7 @@ def contestants(workspace: str) -> tuple[dict[str, Executor], list[ProcessSandbo
         "smolagents LocalPythonExecutor": Executor(sa, lambda: new_smolagents()(TRIVIAL)),
         "smolab process (bubblewrap)": Executor(boxes[0].run_python, cold_box("bwrap")),
         "smolab unsafe-no-isolation": Executor(boxes[1].run_python, cold_box("none")),
+        "smolab wasm (Pyodide in the jail)": Executor(boxes[2].run_python, cold_box("bwrap", WasmSandbox)),
     }
     return executors, boxes
 
