@@ -70,6 +70,20 @@ def test_node_apis_reachable_from_python_are_walled_off(wasm):
     assert "ANTHROPIC_API_KEY" not in r.stdout and "SMOLAB" not in r.stdout
 
 
+def test_host_processes_are_out_of_reach(wasm):
+    import os
+
+    r = wasm.run_python(f"import js\njs.process.kill({os.getpid()}, 'SIGKILL')")
+    assert r.status == "error" and "ESRCH" in r.stderr  # not in the jail's PID namespace
+    r = wasm.run_python("import js\nprint(js.process.pid)")
+    assert int(r.stdout) < 10
+
+
+def test_missing_package_says_what_wasm_lacks(wasm):
+    r = wasm.run_python("import pandas")
+    assert r.status == "error" and "numpy, pandas, torch" in r.message
+
+
 def test_no_network(wasm):
     seen = Behaviour()
     with serve(OpenAIHandler, behaviour=seen) as url:

@@ -145,6 +145,12 @@ class ProcessSandbox:
         self._calls = 0
         self._pending = b""
 
+    @property
+    def process_limit_enforced(self) -> bool:
+        """Whether max_processes really binds: a cgroup, or RLIMIT_NPROC (which uid 0 ignores)."""
+        self.start()
+        return self._cgroup is not None or os.geteuid() != 0
+
     # -- life cycle -------------------------------------------------------------------
 
     def _preexec(self) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from .errors import SandboxError, SandboxPathError, SandboxUnavailableError
 from .paths import workspace_parts
 from .process import ProcessSandbox, jail_argv
+from .types import RunResult
 
 WASM_DIR = Path(__file__).with_name("wasm")
 UNAVAILABLE = (
@@ -68,6 +69,12 @@ class WasmSandbox(ProcessSandbox):
     def _plain_argv(self) -> list[str]:
         _, pyo = self._node()
         return self._command(str(WASM_DIR / "runner.mjs"), str(pyo.resolve()))
+
+    def run_python(self, code: str, timeout: float | None = None) -> RunResult:
+        result = super().run_python(code, timeout)
+        if result.status == "error" and "ModuleNotFoundError" in result.stderr:
+            result.message = f"the wasm sandbox has the standard library only; unavailable: {UNAVAILABLE}"
+        return result
 
     def _op(self, req: dict[str, Any]) -> dict[str, Any]:
         self.start()
