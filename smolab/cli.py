@@ -32,6 +32,8 @@ app = typer.Typer(
 )
 models_app = typer.Typer(help="List, inspect and download models.", invoke_without_command=True)
 app.add_typer(models_app, name="models")
+paper_app = typer.Typer(help="Read papers: PDF, LaTeX source or archive.")
+app.add_typer(paper_app, name="paper")
 sandbox_app = typer.Typer(help="Run code in an isolated sandbox (the same one generated code runs in).")
 app.add_typer(sandbox_app, name="sandbox")
 
@@ -203,6 +205,37 @@ def models_pull(
     with _bytes_progress(f"{name}") as progress:
         path = pull(name, settings, source_kind=source, progress=progress, force=force)
     typer.echo(f"{name}: {path}")
+
+
+@paper_app.command("show")
+def paper_show(
+    paper: Annotated[str, typer.Argument(help="A .pdf, a .tex, or a LaTeX source archive.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole structure as JSON.")] = False,
+) -> None:
+    """An outline of a paper with counts of what was found (or all of it with --json)."""
+    from .paper import read_paper
+
+    p = read_paper(paper)
+    if as_json:
+        typer.echo(p.model_dump_json(indent=2))
+        return
+    out = Console()
+    out.print(f"[bold]{p.title or '(no title found)'}[/bold]")
+    if p.authors:
+        out.print(", ".join(p.authors))
+    counts = (
+        f"{p.pages or '-'} pages · {len(p.all_sections())} sections · {len(p.equations)} equations · "
+        f"{len(p.tables)} tables · {len(p.figures)} figures · {len(p.algorithms)} algorithms · "
+        f"{len(p.references)} references"
+    )
+    out.print(f"[dim]{counts}[/dim]")
+    abstract = p.abstract[:300] + ("…" if len(p.abstract) > 300 else "")
+    out.print(f"\n[bold]Abstract[/bold] ({len(p.abstract.split())} words): {abstract}\n")
+    for s in p.all_sections():
+        where = f" [dim]p.{s.page}[/dim]" if s.page else ""
+        number = f"{s.number} " if s.number else ""
+        words = f" [dim]({len(s.text.split())} words)[/dim]"
+        out.print(f"{'  ' * (s.level - 1)}{number}{s.title}{where}{words}", highlight=False)
 
 
 def _parse_size(text: str) -> int:

@@ -82,7 +82,7 @@ def open_pdf(path: Path) -> Any:
             f"{path} is not a PDF (no %PDF header); give a .pdf, a .tex, a source archive or an arXiv id"
         )
     try:
-        doc = pymupdf.open(path)
+        doc = pymupdf.open(path)  # type: ignore[no-untyped-call]
     except Exception as err:  # PyMuPDF raises its own types for damaged files
         raise PaperReadError(
             f"{path} is a damaged PDF that cannot be opened ({err}); download it again"
@@ -126,13 +126,13 @@ def _lines(doc: Any) -> list[Block]:
                         bold=bool(first["flags"] & BOLD)
                         or any(w in first["font"] for w in ("Bold", "Medi", "Semi")),
                         math_share=math / max(chars, 1),
-                        bbox=tuple(ln["bbox"]),  # type: ignore[arg-type]
+                        bbox=tuple(ln["bbox"]),
                         page=pno + 1,
                         spans=spans,
                     )
                 )
             if lines:
-                page_blocks.append(Block(lines, tuple(b["bbox"]), pno + 1))  # type: ignore[arg-type]
+                page_blocks.append(Block(lines, tuple(b["bbox"]), pno + 1))
         pages.append((page_blocks, width))
     # Columns are a property of the document: decide from its paragraphs (blocks of three or
     # more lines), not page by page, where a row of author names can look like two columns.
@@ -408,5 +408,5 @@ def _tables(
             if len(rows) < 2:
                 continue
             tables.append(Table(rows=rows, source=Source(page=pno)))
-            areas[pno].append(tuple(t.bbox))  # type: ignore[arg-type]
+            areas[pno].append(tuple(t.bbox))
     return tables, areas
