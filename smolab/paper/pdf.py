@@ -92,7 +92,7 @@ def open_pdf(path: Path) -> Any:
             f"{path} is encrypted; decrypt it first (for example: qpdf --decrypt in.pdf out.pdf)"
         )
     if doc.page_count == 0:
-        raise PaperReadError(f"{path} has no pages")
+        raise PaperReadError(f"{path} has no readable pages; the file may be truncated: download it again")
     return doc
 
 
