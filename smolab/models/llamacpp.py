@@ -11,6 +11,8 @@ default (``reuse_prefix=False`` turns it off, for benchmarks).
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
 import threading
@@ -26,6 +28,17 @@ from .types import Chunk, GenerateParams, Message, Usage
 # (path, n_ctx, threads) -> (Llama, the lock that serialises its use across threads)
 _LOADED: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
 _LOAD_LOCK = threading.Lock()
+
+
+@atexit.register
+def _unload_all() -> None:
+    # Free models while llama_cpp's module globals still exist; left to interpreter
+    # teardown, their destructors run after those globals are gone and print tracebacks.
+    with _LOAD_LOCK:
+        for llm, _ in _LOADED.values():
+            with contextlib.suppress(Exception):
+                llm.close()
+        _LOADED.clear()
 
 
 def available_cores() -> int:
