@@ -238,6 +238,47 @@ def paper_show(
         out.print(f"{'  ' * (s.level - 1)}{number}{s.title}{where}{words}", highlight=False)
 
 
+@paper_app.command("digest")
+def paper_digest(
+    ctx: typer.Context,
+    paper: Annotated[str, typer.Argument(help="A .pdf, a .tex, or a LaTeX source archive.")],
+    budget: Annotated[int, typer.Option("--budget", help="Most tokens the digest may take.", min=100)] = 2000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the digest as JSON.")] = False,
+) -> None:
+    """Condense a paper with the model into what an implementer needs, within a token budget."""
+    from rich.progress import MofNCompleteColumn
+
+    from .models import load_model
+    from .paper import read_paper
+    from .paper.digest import digest_paper
+
+    p = read_paper(paper)
+    model = load_model(settings=_settings(ctx))
+    progress = Progress(
+        TextColumn("digesting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("chunks", total=None)
+        d = digest_paper(
+            p, model, budget=budget, progress=lambda i, n: progress.update(task, completed=i, total=n)
+        )
+    if as_json:
+        typer.echo(d.model_dump_json(indent=2))
+    else:
+        typer.echo(d.render())
+    verified = sum(h.verified for h in d.hyperparameters)
+    err.print(
+        f"[dim]{d.tokens} of {budget} tokens · {len(d.hyperparameters)} hyper-parameters, {verified} with "
+        f"quotes found in the paper · {model.usage.prompt_tokens} prompt + {model.usage.completion_tokens} "
+        f"reply tokens[/dim]"
+    )
+
+
 def _parse_size(text: str) -> int:
     units = {"k": 1024, "m": 1024**2, "g": 1024**3}
     t = text.strip().lower().removesuffix("b").removesuffix("i")

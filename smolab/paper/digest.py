@@ -1,0 +1,254 @@
+"""The digest: what an implementer needs from a paper, small enough for any context.
+
+The paper is read chunk by chunk (each chunk sized to the model's window), each
+chunk is condensed into a bounded schema, the pieces are merged, and the result
+is trimmed until its rendering fits the caller's token budget. Small models
+paraphrase and invent quotes, so every hyper-parameter's quote is checked against
+the paper's text (tolerant of whitespace, case and hyphenation) and a value whose
+quote is not there, or whose quote does not contain it, is flagged unverified.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from ..models import ChatModel, Message
+from .errors import PaperError
+from .model import Paper
+
+UNKNOWN = "unknown"
+
+
+class HyperParameter(BaseModel):
+    name: str = Field(max_length=40, description="e.g. d_model, learning rate, dropout")
+    value: str = Field(max_length=30, description="the value as the paper states it, or 'unknown'")
+    quote: str = Field(max_length=160, description="the exact words of the paper that state it")
+
+
+Short = Annotated[str, Field(max_length=120)]
+
+
+class ChunkDigest(BaseModel):
+    """What the model fills in for one chunk of the paper."""
+
+    problem: str = Field(max_length=240)
+    method_steps: list[Short] = Field(max_length=5, description="steps of the method")
+    architecture: str = Field(max_length=240, description="model architecture with dimensions")
+    losses: list[Short] = Field(max_length=3)
+    datasets: list[Short] = Field(max_length=3)
+    metrics: list[Short] = Field(max_length=3)
+    hyperparameters: list[HyperParameter] = Field(max_length=10)
+    unclear: list[Short] = Field(max_length=3, description="what the paper leaves unspecified")
+
+
+class CheckedHyperParameter(HyperParameter):
+    verified: bool = False
+    """The quote was found in the paper and contains the value."""
+
+
+class Digest(BaseModel):
+    title: str = ""
+    problem: str = ""
+    method_steps: list[str] = Field(default_factory=list)
+    architecture: str = ""
+    losses: list[str] = Field(default_factory=list)
+    datasets: list[str] = Field(default_factory=list)
+    metrics: list[str] = Field(default_factory=list)
+    hyperparameters: list[CheckedHyperParameter] = Field(default_factory=list)
+    unclear: list[str] = Field(default_factory=list)
+    tokens: int = 0
+    """Tokens of :meth:`render` under the model that made it."""
+
+    def render(self) -> str:
+        """The digest as prompts carry it."""
+        lines = [f"# {self.title}"] if self.title else []
+        if self.problem:
+            lines.append(f"Problem: {self.problem}")
+        if self.architecture:
+            lines.append(f"Architecture: {self.architecture}")
+        for label, items in (
+            ("Method", self.method_steps),
+            ("Losses", self.losses),
+            ("Datasets", self.datasets),
+            ("Metrics", self.metrics),
+        ):
+            if items:
+                lines.append(f"{label}: " + "; ".join(items))
+        if self.hyperparameters:
+            lines.append("Hyper-parameters:")
+            for h in self.hyperparameters:
+                mark = "" if h.verified or h.value == UNKNOWN else " (unverified)"
+                lines.append(f"- {h.name} = {h.value}{mark}")
+        if self.unclear:
+            lines.append("Unclear: " + "; ".join(self.unclear))
+        return "\n".join(lines)
+
+
+def normalize(text: str) -> str:
+    """Lower case, hyphenated breaks joined, every run of non-alphanumerics one space."""
+    text = re.sub(r"(\w)-\s*(\w)", r"\1\2", text.lower())  # "warm-up", "warm-\\nup": "warmup"
+    return re.sub(r"[^a-z0-9.]+", " ", text).strip()
+
+
+def quote_holds(quote: str, value: str, paper_text_norm: str) -> bool:
+    q = normalize(quote)
+    if len(q) < 8 or q not in paper_text_norm:
+        return False
+    v = normalize(value)
+    return bool(v) and v in q
+
+
+def chunks(paper: Paper, max_tokens: int, count: Callable[[str], int]) -> list[str]:
+    """The paper's text in pieces of at most ``max_tokens``, cut at section boundaries where possible."""
+    pieces = [f"Title: {paper.title}\nAbstract: {paper.abstract}"]
+    for s in paper.all_sections():
+        head = f"{s.number + ' ' if s.number else ''}{s.title}"
+        pieces.append(f"## {head}\n{s.text}")
+    out: list[str] = []
+    current = ""
+    for piece in pieces:
+        while count(piece) > max_tokens:  # one section bigger than a chunk: split by paragraphs/words
+            words = piece.split(" ")
+            cut = max(1, int(len(words) * max_tokens / count(piece) * 0.9))
+            head_part, piece = " ".join(words[:cut]), " ".join(words[cut:])
+            if current:
+                out.append(current)
+                current = ""
+            out.append(head_part)
+        candidate = f"{current}\n\n{piece}" if current else piece
+        if count(candidate) > max_tokens and current:
+            out.append(current)
+            current = piece
+        else:
+            current = candidate
+    if current:
+        out.append(current)
+    return out
+
+
+INSTRUCTIONS = (
+    "You extract what an engineer needs to implement a machine-learning paper. From the paper text "
+    "below, fill in the JSON fields. For every hyper-parameter give the value exactly as the text "
+    "states it and copy the words of the text that state it into quote. If the text does not state "
+    "something, write unknown. Do not invent values."
+)
+
+
+def _merge(title: str, parts: list[ChunkDigest], paper_norm: str) -> Digest:
+    d = Digest(title=title)
+    seen: dict[str, CheckedHyperParameter] = {}
+    for part in parts:
+        d.problem = d.problem or (part.problem if normalize(part.problem) not in ("", UNKNOWN) else "")
+        d.architecture = d.architecture or (
+            part.architecture if normalize(part.architecture) not in ("", UNKNOWN) else ""
+        )
+        for name in ("method_steps", "losses", "datasets", "metrics", "unclear"):
+            have = getattr(d, name)
+            for item in getattr(part, name):
+                if normalize(item) not in ("", UNKNOWN) and normalize(item) not in {
+                    normalize(x) for x in have
+                }:
+                    have.append(item)
+        for h in part.hyperparameters:
+            key = normalize(h.name)
+            if not key:
+                continue
+            value = h.value.strip() or UNKNOWN
+            checked = CheckedHyperParameter(
+                name=h.name,
+                value=value,
+                quote=h.quote,
+                verified=value != UNKNOWN and quote_holds(h.quote, value, paper_norm),
+            )
+            old = seen.get(key)
+            # A verified value beats an unverified one; a stated value beats unknown.
+            if (
+                old is None
+                or (checked.verified and not old.verified)
+                or (old.value == UNKNOWN and value != UNKNOWN)
+            ):
+                seen[key] = checked
+    d.hyperparameters = list(seen.values())
+    return d
+
+
+def fit_budget(digest: Digest, budget: int, count: Callable[[str], int]) -> Digest:
+    """Trim the least needed parts until the rendering fits ``budget`` tokens."""
+    d = digest.model_copy(deep=True)
+    order = ["unclear", "metrics", "datasets", "losses", "method_steps"]
+    while count(d.render()) > budget:
+        for name in order:
+            items = getattr(d, name)
+            if len(items) > 1 or (name == "unclear" and items):
+                items.pop()
+                break
+        else:
+            unverified = [h for h in d.hyperparameters if not h.verified]
+            if unverified:
+                d.hyperparameters.remove(unverified[-1])
+            elif len(d.architecture) > 40:
+                d.architecture = d.architecture[: len(d.architecture) // 2]
+            elif len(d.problem) > 40:
+                d.problem = d.problem[: len(d.problem) // 2]
+            elif d.hyperparameters:
+                d.hyperparameters.pop()
+            elif any(getattr(d, n) for n in order):
+                for name in order:
+                    if getattr(d, name):
+                        getattr(d, name).pop()
+                        break
+            else:
+                d.title = d.title[: max(0, len(d.title) // 2)]
+                if not d.title and not d.problem and not d.architecture:
+                    break
+    d.tokens = count(d.render())
+    if d.tokens > budget:
+        raise PaperError(f"even an empty digest takes {d.tokens} tokens, over the {budget}-token budget")
+    return d
+
+
+def digest_paper(
+    paper: Paper,
+    model: ChatModel,
+    budget: int = 2000,
+    reply_tokens: int = 700,
+    chunk_tokens: int = 3000,
+    progress: Callable[[int, int], None] | None = None,
+) -> Digest:
+    """Condense ``paper`` with ``model`` into a Digest whose rendering is at most ``budget`` tokens."""
+    if not paper.all_sections() and not paper.abstract:
+        raise PaperError("the paper has no text to digest")
+
+    def count(text: str) -> int:
+        return model.count_tokens([Message("user", text)])
+
+    overhead = count(INSTRUCTIONS) + 400  # the schema line the structured call appends
+    room = model.context_window - reply_tokens - overhead
+    if room < 300:
+        raise PaperError(
+            f"{model.name} has a {model.context_window}-token window, too small to read a paper "
+            f"(it needs at least {reply_tokens + overhead + 300}); pick a larger model"
+        )
+    pieces = chunks(paper, min(room, chunk_tokens), count)
+    parts = []
+    for i, piece in enumerate(pieces):
+        if progress:
+            progress(i, len(pieces))
+        parts.append(
+            model.chat(
+                [Message("system", INSTRUCTIONS), Message("user", f"Paper text:\n{piece}")],
+                schema=ChunkDigest,
+                max_tokens=reply_tokens,
+                temperature=0.0,
+            )
+        )
+    if progress:
+        progress(len(pieces), len(pieces))
+    merged = _merge(
+        paper.title, parts, normalize(paper.full_text() + "\n" + "\n".join(e.text for e in paper.equations))
+    )
+    return fit_budget(merged, budget, count)

@@ -1,0 +1,94 @@
+"""The digest's logic with a scripted model: chunking, merging, quote checks, the budget."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from smolab.models import ChatDefaults, ChatModel, ScriptedBackend
+from smolab.paper import Paper, Section
+from smolab.paper.digest import UNKNOWN, chunks, digest_paper, fit_budget, normalize, quote_holds
+
+
+def paper() -> Paper:
+    return Paper(
+        title="Tiny Transformer",
+        abstract="We train a small model.",
+        sections=[
+            Section(title="Model", number="1", text="We use d_model = 512 and six layers. " * 3),
+            Section(
+                title="Training",
+                number="2",
+                text="We used a dropout rate of P_drop = 0.1 and warm-\nup_steps = 4000. " * 3,
+            ),
+        ],
+    )
+
+
+def reply(**hp: tuple[str, str]) -> str:
+    return json.dumps(
+        {
+            "problem": "translation",
+            "method_steps": ["encode", "decode"],
+            "architecture": "encoder-decoder, d_model 512",
+            "losses": ["cross-entropy"],
+            "datasets": ["WMT 2014"],
+            "metrics": ["BLEU"],
+            "hyperparameters": [{"name": k, "value": v, "quote": q} for k, (v, q) in hp.items()],
+            "unclear": ["batching details"],
+        }
+    )
+
+
+def model(*replies: str, window: int = 4000) -> tuple[ChatModel, ScriptedBackend]:
+    backend = ScriptedBackend(replies, context_window=window)
+    return ChatModel(backend, ChatDefaults(max_repairs=0)), backend
+
+
+def test_quotes_are_checked_against_the_paper():
+    text = normalize(paper().full_text())
+    assert quote_holds("a dropout rate of P_drop = 0.1", "0.1", text)
+    assert quote_holds("warm-up_steps = 4000", "4000", text)  # hyphenation and case tolerated
+    assert not quote_holds("we set the learning rate to 0.5", "0.5", text)  # invented
+    assert not quote_holds("a dropout rate of P_drop = 0.1", "0.3", text)  # quote lacks the value
+
+
+def test_digest_merges_chunks_and_flags_unverified_values():
+    m, backend = model(
+        reply(d_model=("512", "We use d_model = 512"), dropout=("0.1", "dropout rate of P_drop = 0.1")),
+        reply(d_model=("1024", "the model width is 1024"), lr=("0.5", "learning rate 0.5"), beta2=(UNKNOWN, "")),
+    )
+    p = paper()
+    # Force two chunks by making the window small relative to the paper.
+    d = digest_paper(p, m, budget=2000, reply_tokens=100, chunk_tokens=60)
+    by_name = {h.name: h for h in d.hyperparameters}
+    assert by_name["d_model"].value == "512" and by_name["d_model"].verified  # verified beats invented
+    assert by_name["dropout"].verified
+    assert by_name["lr"].verified is False and "(unverified)" in d.render()
+    assert by_name["beta2"].value == UNKNOWN
+    assert d.datasets == ["WMT 2014"]  # merged without duplicates
+    assert len(backend.history) == 2  # two chunks, two calls
+    assert all(params.json_schema is not None for _, params in backend.history)
+
+
+def test_chunks_respect_the_size():
+    p = paper()
+    pieces = chunks(p, 40, lambda t: len(t.split()))
+    assert len(pieces) > 1 and all(len(x.split()) <= 40 for x in pieces)
+    assert "Tiny Transformer" in pieces[0]
+
+
+def test_budget_is_never_exceeded():
+    m, _ = model(reply(**{f"h{i}": (str(i), f"value {i}") for i in range(10)}))
+    d = digest_paper(paper(), m, budget=2000, reply_tokens=100)
+    count = lambda t: len(t.split())  # noqa: E731
+    for budget in (200, 80, 40, 20):
+        small = fit_budget(d, budget, count)
+        assert count(small.render()) <= budget and small.tokens <= budget
+
+
+def test_window_too_small_for_a_digest():
+    m, _ = model(window=300)
+    with pytest.raises(Exception, match="too small to read a paper"):
+        digest_paper(paper(), m)
