@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -26,7 +27,7 @@ def paper() -> Paper:
     )
 
 
-def reply(**hp: tuple[str, str]) -> str:
+def reply(**hp: tuple[str, int]) -> str:
     return json.dumps(
         {
             "problem": "translation",
@@ -35,7 +36,7 @@ def reply(**hp: tuple[str, str]) -> str:
             "losses": ["cross-entropy"],
             "datasets": ["WMT 2014"],
             "metrics": ["BLEU"],
-            "hyperparameters": [{"name": k, "value": v, "quote": q} for k, (v, q) in hp.items()],
+            "hyperparameters": [{"name": k, "value": v, "sentence": n} for k, (v, n) in hp.items()],
             "unclear": ["batching details"],
         }
     )
@@ -55,9 +56,18 @@ def test_quotes_are_checked_against_the_paper():
 
 
 def test_digest_merges_chunks_and_flags_unverified_values():
+    def cite(messages, needle: str) -> int:
+        """The number the prompt gave the sentence containing ``needle``."""
+        return int(re.search(r"\(S(\d+)\) [^(]*" + re.escape(needle), messages[-1].content).group(1))
+
     m, backend = model(
-        reply(d_model=("512", "We use d_model = 512"), dropout=("0.1", "dropout rate of P_drop = 0.1")),
-        reply(d_model=("1024", "the model width is 1024"), lr=("0.5", "learning rate 0.5"), beta2=(UNKNOWN, "")),
+        lambda msgs, _: reply(d_model=("512", cite(msgs, "d_model = 512"))),
+        lambda msgs, _: reply(
+            d_model=("1024", cite(msgs, "dropout rate")),  # a sentence that does not say 1024
+            dropout=("0.1", cite(msgs, "dropout rate")),
+            lr=("0.5", cite(msgs, "dropout rate")),
+            beta2=(UNKNOWN, 0),
+        ),
     )
     p = paper()
     # Force two chunks by making the window small relative to the paper.
@@ -69,6 +79,8 @@ def test_digest_merges_chunks_and_flags_unverified_values():
     assert by_name["beta2"].value == UNKNOWN
     assert d.datasets == ["WMT 2014"]  # merged without duplicates
     assert len(backend.history) == 2  # two chunks, two calls
+    assert "(S1)" in backend.history[0][0][-1].content  # sentences are numbered for citing
+    assert by_name["dropout"].quote.startswith("We used a dropout rate")  # the paper's words, not the model's
     assert all(params.json_schema is not None for _, params in backend.history)
 
 
@@ -80,7 +92,7 @@ def test_chunks_respect_the_size():
 
 
 def test_budget_is_never_exceeded():
-    m, _ = model(reply(**{f"h{i}": (str(i), f"value {i}") for i in range(10)}))
+    m, _ = model(reply(**{f"h{i}": (str(i), i) for i in range(10)}))
     d = digest_paper(paper(), m, budget=2000, reply_tokens=100)
     count = lambda t: len(t.split())  # noqa: E731
     for budget in (200, 80, 40, 20):
@@ -92,3 +104,25 @@ def test_window_too_small_for_a_digest():
     m, _ = model(window=300)
     with pytest.raises(Exception, match="too small to read a paper"):
         digest_paper(paper(), m)
+
+
+@pytest.mark.slow
+def test_default_model_digests_the_attention_paper_within_budget(real_settings):
+    from pathlib import Path
+
+    from smolab.models import load_model
+    from smolab.paper import read_pdf
+
+    pdf = Path(__file__).resolve().parents[1].parent / "shared" / "papers" / "attention-is-all-you-need.pdf"
+    if not pdf.exists():
+        pytest.skip("the shared example paper is not beside the project")
+    p = read_pdf(pdf)
+    m = load_model("qwen2.5-coder-0.5b", real_settings)
+    d = digest_paper(p, m, budget=2000)
+    assert 0 < d.tokens <= 2000 and m.count_tokens(d.render()) <= 2000
+    paper_norm = normalize(p.full_text())
+    for h in d.hyperparameters:
+        if h.verified:  # a verified value is really in the paper's own sentence
+            assert normalize(h.value) in normalize(h.quote) and normalize(h.quote) in paper_norm
+        else:
+            assert h.value == UNKNOWN or "(unverified)" in d.render()

@@ -26,7 +26,7 @@ UNKNOWN = "unknown"
 class HyperParameter(BaseModel):
     name: str = Field(max_length=40, description="e.g. d_model, learning rate, dropout")
     value: str = Field(max_length=30, description="the value as the paper states it, or 'unknown'")
-    quote: str = Field(max_length=160, description="the exact words of the paper that state it")
+    sentence: int = Field(ge=0, le=99999, description="the number S of the sentence that states it")
 
 
 Short = Annotated[str, Field(max_length=120)]
@@ -45,9 +45,13 @@ class ChunkDigest(BaseModel):
     unclear: list[Short] = Field(max_length=3, description="what the paper leaves unspecified")
 
 
-class CheckedHyperParameter(HyperParameter):
+class CheckedHyperParameter(BaseModel):
+    name: str
+    value: str
+    quote: str = ""
+    """The paper's own sentence the value was taken from (never text the model wrote)."""
     verified: bool = False
-    """The quote was found in the paper and contains the value."""
+    """The quote is in the paper and contains the value."""
 
 
 class Digest(BaseModel):
@@ -132,13 +136,30 @@ def chunks(paper: Paper, max_tokens: int, count: Callable[[str], int]) -> list[s
 
 INSTRUCTIONS = (
     "You extract what an engineer needs to implement a machine-learning paper. From the paper text "
-    "below, fill in the JSON fields. For every hyper-parameter give the value exactly as the text "
-    "states it and copy the words of the text that state it into quote. If the text does not state "
-    "something, write unknown. Do not invent values."
+    "below, fill in the JSON fields. Every sentence starts with its number, like (S12). For every "
+    "hyper-parameter give its name, its value exactly as written, and the number of the sentence "
+    "that states it. If the text does not state something, write unknown. Do not invent values."
 )
 
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])")
 
-def _merge(title: str, parts: list[ChunkDigest], paper_norm: str) -> Digest:
+
+def number_sentences(text: str, start: int, table: dict[int, str]) -> tuple[str, int]:
+    """Prefix each sentence with (S<n>), recording n -> sentence; so a model cites, never quotes."""
+    out = []
+    n = start
+    for para in text.split("\n"):
+        parts = []
+        for sentence in SENTENCE_END.split(para):
+            if sentence.strip():
+                table[n] = sentence.strip()
+                parts.append(f"(S{n}) {sentence.strip()}")
+                n += 1
+        out.append(" ".join(parts))
+    return "\n".join(out), n
+
+
+def _merge(title: str, parts: list[ChunkDigest], paper_norm: str, sentences: dict[int, str]) -> Digest:
     d = Digest(title=title)
     seen: dict[str, CheckedHyperParameter] = {}
     for part in parts:
@@ -158,11 +179,12 @@ def _merge(title: str, parts: list[ChunkDigest], paper_norm: str) -> Digest:
             if not key:
                 continue
             value = h.value.strip() or UNKNOWN
+            quote = sentences.get(h.sentence, "")
             checked = CheckedHyperParameter(
                 name=h.name,
                 value=value,
-                quote=h.quote,
-                verified=value != UNKNOWN and quote_holds(h.quote, value, paper_norm),
+                quote=quote,
+                verified=value != UNKNOWN and quote_holds(quote, value, paper_norm),
             )
             old = seen.get(key)
             # A verified value beats an unverified one; a stated value beats unknown.
@@ -233,14 +255,18 @@ def digest_paper(
             f"{model.name} has a {model.context_window}-token window, too small to read a paper "
             f"(it needs at least {reply_tokens + overhead + 300}); pick a larger model"
         )
-    pieces = chunks(paper, min(room, chunk_tokens), count)
+    # Sentence numbers add about a tenth to a chunk; leave room for them.
+    pieces = chunks(paper, int(min(room, chunk_tokens) * 0.85), count)
     parts = []
+    sentences: dict[int, str] = {}
+    next_id = 1
     for i, piece in enumerate(pieces):
         if progress:
             progress(i, len(pieces))
+        numbered, next_id = number_sentences(piece, next_id, sentences)
         parts.append(
             model.chat(
-                [Message("system", INSTRUCTIONS), Message("user", f"Paper text:\n{piece}")],
+                [Message("system", INSTRUCTIONS), Message("user", f"Paper text:\n{numbered}")],
                 schema=ChunkDigest,
                 max_tokens=reply_tokens,
                 temperature=0.0,
@@ -248,7 +274,6 @@ def digest_paper(
         )
     if progress:
         progress(len(pieces), len(pieces))
-    merged = _merge(
-        paper.title, parts, normalize(paper.full_text() + "\n" + "\n".join(e.text for e in paper.equations))
-    )
+    paper_norm = normalize(paper.full_text() + "\n" + "\n".join(e.text for e in paper.equations))
+    merged = _merge(paper.title, parts, paper_norm, sentences)
     return fit_budget(merged, budget, count)
