@@ -16,7 +16,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from ..models import ChatModel, Message
+from ..models import ChatModel, Message, StructuredOutputError
 from .errors import PaperError
 from .model import Paper
 
@@ -26,7 +26,9 @@ UNKNOWN = "unknown"
 class HyperParameter(BaseModel):
     name: str = Field(max_length=40, description="e.g. d_model, learning rate, dropout")
     value: str = Field(max_length=30, description="the value as the paper states it, or 'unknown'")
-    sentence: int = Field(ge=0, le=99999, description="the number S of the sentence that states it")
+    # No upper bound: llama.cpp's grammar caps integers at 16 digits but not by value, and a
+    # number that names no sentence just leaves the value unverified.
+    sentence: int = Field(ge=0, description="the number S of the sentence that states it")
 
 
 Short = Annotated[str, Field(max_length=120)]
@@ -258,22 +260,30 @@ def digest_paper(
     # Sentence numbers add about a tenth to a chunk; leave room for them.
     pieces = chunks(paper, int(min(room, chunk_tokens) * 0.85), count)
     parts = []
+    skipped = 0
     sentences: dict[int, str] = {}
     next_id = 1
     for i, piece in enumerate(pieces):
         if progress:
             progress(i, len(pieces))
         numbered, next_id = number_sentences(piece, next_id, sentences)
-        parts.append(
-            model.chat(
-                [Message("system", INSTRUCTIONS), Message("user", f"Paper text:\n{numbered}")],
-                schema=ChunkDigest,
-                max_tokens=reply_tokens,
-                temperature=0.0,
+        try:
+            parts.append(
+                model.chat(
+                    [Message("system", INSTRUCTIONS), Message("user", f"Paper text:\n{numbered}")],
+                    schema=ChunkDigest,
+                    max_tokens=reply_tokens,
+                    temperature=0.0,
+                )
             )
-        )
+        except StructuredOutputError:
+            skipped += 1  # one unreadable chunk should not cost the whole digest
+    if skipped == len(pieces):
+        raise PaperError(f"{model.name} gave no valid digest for any part of the paper; try a larger model")
     if progress:
         progress(len(pieces), len(pieces))
     paper_norm = normalize(paper.full_text() + "\n" + "\n".join(e.text for e in paper.equations))
     merged = _merge(paper.title, parts, paper_norm, sentences)
+    if skipped:
+        merged.unclear.insert(0, f"{skipped} of {len(pieces)} parts of the paper could not be digested")
     return fit_budget(merged, budget, count)
