@@ -126,3 +126,12 @@ def test_default_model_digests_the_attention_paper_within_budget(real_settings):
             assert normalize(h.value) in normalize(h.quote) and normalize(h.quote) in paper_norm
         else:
             assert h.value == UNKNOWN or "(unverified)" in d.render()
+
+
+def test_a_chunk_the_model_cannot_digest_is_skipped_and_noted():
+    m, _ = model("not json at all", reply(d_model=("512", 0)))
+    d = digest_paper(paper(), m, reply_tokens=100, chunk_tokens=60)
+    assert d.unclear[0] == "1 of 2 parts of the paper could not be digested"
+    m, _ = model("nope", "still nope")
+    with pytest.raises(Exception, match="no valid digest for any part"):
+        digest_paper(paper(), m, reply_tokens=100, chunk_tokens=60)
