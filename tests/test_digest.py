@@ -71,7 +71,7 @@ def test_digest_merges_chunks_and_flags_unverified_values():
     )
     p = paper()
     # Force two chunks by making the window small relative to the paper.
-    d = digest_paper(p, m, budget=2000, reply_tokens=100, chunk_tokens=60)
+    d = digest_paper(p, m, budget=2000, reply_tokens=100, chunk_tokens=60, ask_common_values=False)
     by_name = {h.name: h for h in d.hyperparameters}
     assert by_name["d_model"].value == "512" and by_name["d_model"].verified  # verified beats invented
     assert by_name["dropout"].verified
@@ -93,7 +93,7 @@ def test_chunks_respect_the_size():
 
 def test_budget_is_never_exceeded():
     m, _ = model(reply(**{f"h{i}": (str(i), i) for i in range(10)}))
-    d = digest_paper(paper(), m, budget=2000, reply_tokens=100)
+    d = digest_paper(paper(), m, budget=2000, reply_tokens=100, ask_common_values=False)
     count = lambda t: len(t.split())  # noqa: E731
     for budget in (200, 80, 40, 20):
         small = fit_budget(d, budget, count)
@@ -126,12 +126,50 @@ def test_default_model_digests_the_attention_paper_within_budget(real_settings):
             assert normalize(h.value) in normalize(h.quote) and normalize(h.quote) in paper_norm
         else:
             assert h.value == UNKNOWN or "(unverified)" in d.render()
+    stated = {
+        "d_model (model width)": "512",
+        "number of layers": "6",
+        "attention heads": "8",
+        "d_ff (feed-forward width)": "2048",
+        "dropout": "0.1",
+        "label smoothing": "0.1",
+        "warmup steps": "4000",
+    }
+    got = {h.name: h for h in d.hyperparameters}
+    right = [n for n, v in stated.items() if n in got and got[n].verified and normalize(got[n].value) == v]
+    assert len(right) >= 5, right  # measured: all 7
 
 
 def test_a_chunk_the_model_cannot_digest_is_skipped_and_noted():
     m, _ = model("not json at all", reply(d_model=("512", 0)))
-    d = digest_paper(paper(), m, reply_tokens=100, chunk_tokens=60)
+    d = digest_paper(paper(), m, reply_tokens=100, chunk_tokens=60, ask_common_values=False)
     assert d.unclear[0] == "1 of 2 parts of the paper could not be digested"
     m, _ = model("nope", "still nope")
     with pytest.raises(Exception, match="no valid digest for any part"):
-        digest_paper(paper(), m, reply_tokens=100, chunk_tokens=60)
+        digest_paper(paper(), m, reply_tokens=100, chunk_tokens=60, ask_common_values=False)
+
+
+def test_common_values_are_asked_narrowly_and_checked():
+    from smolab.paper.digest import ask_common, number_sentences
+
+    table: dict[int, str] = {}
+    p = paper()
+    number_sentences(p.full_text(), 1, table)
+    asked: list[str] = []
+
+    def answer(messages, _params):
+        text = messages[-1].content
+        asked.append(text)
+        if "dropout" in text.split("What ")[-1]:
+            return json.dumps({"value": "0.1", "sentence": 999})  # wrong citation, value in a shown sentence
+        if "d_model" in text.split("What ")[-1]:
+            return json.dumps({"value": "1024", "sentence": 1})  # invented
+        return json.dumps({"value": "unknown", "sentence": 0})
+
+    m, backend = model(*[answer] * 20)
+    found = {h.name: h for h in ask_common(m, table, normalize(p.full_text()))}
+    assert found["dropout"].verified and "dropout rate" in found["dropout"].quote
+    assert found["d_model (model width)"].value == "1024" and not found["d_model (model width)"].verified
+    assert found["learning rate"].value == UNKNOWN  # no sentence mentions it: not even asked
+    assert not any("learning rate" in a.split("What ")[-1] for a in asked)
+    assert all(len(a) < 2000 for a in asked)  # narrow prompts: a few sentences each

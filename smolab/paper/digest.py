@@ -96,6 +96,7 @@ class Digest(BaseModel):
 
 def normalize(text: str) -> str:
     """Lower case, hyphenated breaks joined, every run of non-alphanumerics one space."""
+    text = re.sub(r"(\d)\s*\.\s*(\d)", r"\1.\2", text)  # PDF text spaces numbers out: "0 . 1"
     text = re.sub(r"(\w)-\s*(\w)", r"\1\2", text.lower())  # "warm-up", "warm-\\nup": "warmup"
     return re.sub(r"[^a-z0-9.]+", " ", text).strip()
 
@@ -200,6 +201,70 @@ def _merge(title: str, parts: list[ChunkDigest], paper_norm: str, sentences: dic
     return d
 
 
+class Stated(BaseModel):
+    value: str = Field(max_length=30, description="the value, or 'unknown'")
+    sentence: int = Field(ge=0, description="the number S of the sentence that states it")
+
+
+# Hyper-parameters most ML papers state, with words that find the sentences saying them.
+COMMON: dict[str, tuple[str, ...]] = {
+    "d_model (model width)": ("d_model", "dmodel", "dimension", "dimensionality"),
+    "number of layers": ("layers", "N =", "stack of"),
+    "attention heads": ("heads", "h ="),
+    "d_ff (feed-forward width)": ("d_ff", "dff", "inner-layer", "feed-forward"),
+    "dropout": ("dropout", "P_drop", "Pdrop", "P drop"),
+    "label smoothing": ("label smoothing", "ls"),
+    "warmup steps": ("warmup",),
+    "learning rate": ("learning rate", "lrate", "lr ="),
+    "batch size": ("batch",),
+    "optimizer": ("Adam", "SGD", "optimizer", "beta"),
+    "training steps or epochs": ("steps", "epochs", "iterations"),
+}
+
+
+def ask_common(model: ChatModel, sentences: dict[int, str], paper_norm: str) -> list[CheckedHyperParameter]:
+    """One small question per common hyper-parameter, over the few sentences that mention it.
+
+    Small models answer a narrow question about three sentences far better than they fill
+    a whole schema from pages of text; a parameter no sentence mentions is unknown without
+    asking.
+    """
+    found = []
+    for name, words in COMMON.items():
+        pattern = re.compile("|".join(r"(?<!\w)" + re.escape(w) + r"(?!\w)" for w in words), re.I)
+        hits = [(n, t) for n, t in sentences.items() if re.search(r"\d", t) and pattern.search(t)][:3]
+        if not hits:
+            found.append(CheckedHyperParameter(name=name, value=UNKNOWN))
+            continue
+        listing = "\n".join(f"(S{n}) {t[:400]}" for n, t in hits)
+        try:
+            ans = model.chat(
+                [
+                    Message(
+                        "system",
+                        "You read sentences of a research paper and report one value exactly as written.",
+                    ),
+                    Message(
+                        "user",
+                        f"{listing}\n\nWhat {name} do these sentences state? "
+                        "Give the value and the sentence number, or unknown.",
+                    ),
+                ],
+                schema=Stated,
+                max_tokens=60,
+                temperature=0.0,
+            )
+        except StructuredOutputError:
+            continue
+        value = ans.value.strip() or UNKNOWN
+        # The cited sentence first; small models often cite the wrong one of the few they were
+        # shown, so any shown sentence that holds the value verifies it too.
+        shown = [sentences.get(ans.sentence, "")] + [t for _, t in hits]
+        quote = next((t for t in shown if value != UNKNOWN and quote_holds(t, value, paper_norm)), "")
+        found.append(CheckedHyperParameter(name=name, value=value, quote=quote, verified=bool(quote)))
+    return found
+
+
 def fit_budget(digest: Digest, budget: int, count: Callable[[str], int]) -> Digest:
     """Trim the least needed parts until the rendering fits ``budget`` tokens."""
     d = digest.model_copy(deep=True)
@@ -241,6 +306,7 @@ def digest_paper(
     budget: int = 2000,
     reply_tokens: int = 700,
     chunk_tokens: int = 3000,
+    ask_common_values: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> Digest:
     """Condense ``paper`` with ``model`` into a Digest whose rendering is at most ``budget`` tokens."""
@@ -284,6 +350,10 @@ def digest_paper(
         progress(len(pieces), len(pieces))
     paper_norm = normalize(paper.full_text() + "\n" + "\n".join(e.text for e in paper.equations))
     merged = _merge(paper.title, parts, paper_norm, sentences)
+    # The narrow questions go first: their verified answers lead the list and survive trimming.
+    common = ask_common(model, sentences, paper_norm) if ask_common_values else []
+    rest = [h for h in merged.hyperparameters if normalize(h.name) not in {normalize(c.name) for c in common}]
+    merged.hyperparameters = [c for c in common if c.verified] + rest + [c for c in common if not c.verified]
     if skipped:
         merged.unclear.insert(0, f"{skipped} of {len(pieces)} parts of the paper could not be digested")
     return fit_budget(merged, budget, count)
