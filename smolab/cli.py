@@ -70,7 +70,7 @@ def _settings(ctx: typer.Context, **overrides: Any) -> Settings:
 
 
 @contextmanager
-def _progress(label: str, counter: Any = None) -> Iterator[Callable[[int, int], None]]:
+def _progress(label: str, counter: Any = None) -> Iterator[Callable[[int, int | None], None]]:
     """A progress bar fed with (done, total) that only appears once there is something to show.
 
     ``counter`` is the column that shows the count (bytes by default).
@@ -85,7 +85,7 @@ def _progress(label: str, counter: Any = None) -> Iterator[Callable[[int, int], 
     )
     task: list[Any] = []
 
-    def update(done: int, total: int) -> None:
+    def update(done: int, total: int | None) -> None:
         if not task:
             progress.start()
             task.append(progress.add_task(label, total=total))
@@ -210,15 +210,28 @@ def models_pull(
     typer.echo(f"{name}: {path}")
 
 
-@paper_app.command("show")
-def paper_show(
-    paper: Annotated[str, typer.Argument(help="A .pdf, a .tex, or a LaTeX source archive.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the whole structure as JSON.")] = False,
-) -> None:
-    """An outline of a paper with counts of what was found (or all of it with --json)."""
+PAPER_HELP = "A .pdf, a .tex, a LaTeX source archive, or an arXiv id or URL (like 1706.03762)."
+REFRESH_HELP = "For an arXiv paper: fetch it again even if cached (the cache is used when offline)."
+
+
+def _read_paper(paper: str, refresh: bool) -> Any:
     from .paper import read_paper
 
-    p = read_paper(paper)
+    def notice(line: str) -> None:
+        err.print(f"[yellow]{line}[/yellow]", highlight=False)
+
+    with _progress(f"arXiv {paper}") as progress:
+        return read_paper(paper, refresh=refresh, progress=progress, notice=notice)
+
+
+@paper_app.command("show")
+def paper_show(
+    paper: Annotated[str, typer.Argument(help=PAPER_HELP)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole structure as JSON.")] = False,
+    refresh: Annotated[bool, typer.Option("--refresh", help=REFRESH_HELP)] = False,
+) -> None:
+    """An outline of a paper with counts of what was found (or all of it with --json)."""
+    p = _read_paper(paper, refresh)
     if as_json:
         typer.echo(p.model_dump_json(indent=2))
         return
@@ -244,18 +257,18 @@ def paper_show(
 @paper_app.command("digest")
 def paper_digest(
     ctx: typer.Context,
-    paper: Annotated[str, typer.Argument(help="A .pdf, a .tex, or a LaTeX source archive.")],
+    paper: Annotated[str, typer.Argument(help=PAPER_HELP)],
     budget: Annotated[int, typer.Option("--budget", help="Most tokens the digest may take.", min=100)] = 2000,
     as_json: Annotated[bool, typer.Option("--json", help="Print the digest as JSON.")] = False,
+    refresh: Annotated[bool, typer.Option("--refresh", help=REFRESH_HELP)] = False,
 ) -> None:
     """Condense a paper with the model into what an implementer needs, within a token budget."""
     from rich.progress import MofNCompleteColumn
 
     from .models import load_model
-    from .paper import read_paper
     from .paper.digest import digest_paper
 
-    p = read_paper(paper)
+    p = _read_paper(paper, refresh)
     model = load_model(settings=_settings(ctx))
     with _progress("digesting", MofNCompleteColumn()) as update:
         d = digest_paper(p, model, budget=budget, progress=update)

@@ -78,10 +78,16 @@ class Settings(BaseSettings):
     max_repairs: int = Field(2, ge=0, le=10, description="re-asks after an invalid structured reply")
     retries: int = Field(4, ge=0, le=20, description="retries of transient HTTP failures")
     request_timeout: float = Field(600.0, gt=0, description="seconds per HTTP request")
+    arxiv_url: str = Field("https://arxiv.org", description="arXiv (or a mirror) for papers given by id")
+    arxiv_interval: float = Field(3.0, ge=0, description="seconds between requests to arXiv (its policy: 3)")
 
     @property
     def models_dir(self) -> Path:
         return self.home / "models"
+
+    @property
+    def papers_dir(self) -> Path:
+        return self.home / "papers"
 
     @classmethod
     def settings_customise_sources(

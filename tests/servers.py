@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -275,6 +276,57 @@ class HubHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.wfile.write(body)
+
+
+@dataclass
+class ArxivPapers:
+    """What a fake arXiv serves: ``/e-print/ID`` (the source, or the PDF when a paper has no
+    source, as arXiv does) and ``/pdf/ID``; unknown ids are 404."""
+
+    sources: dict[str, bytes] = field(default_factory=dict)
+    pdfs: dict[str, bytes] = field(default_factory=dict)
+    failures: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
+    cuts: int = 0
+    """Close the connection half-way through this many bodies."""
+    requests: list[tuple[float, str, dict[str, str]]] = field(default_factory=list)
+
+
+class ArxivHandler(BaseHTTPRequestHandler):
+    arxiv: ArxivPapers
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.arxiv.cuts and status == 200:
+            self.arxiv.cuts -= 1
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        self.arxiv.requests.append((time.monotonic(), self.path, headers))
+        if self.arxiv.failures:
+            status, extra = self.arxiv.failures.popleft()
+            self._send(status, b"busy", extra)
+            return
+        kind, _, ident = self.path.lstrip("/").partition("/")
+        a = self.arxiv
+        if kind == "e-print" and (ident in a.sources or ident in a.pdfs):
+            self._send(200, a.sources.get(ident) or a.pdfs[ident])
+        elif kind == "pdf" and ident in a.pdfs:
+            self._send(200, a.pdfs[ident], {"Content-Type": "application/pdf"})
+        else:
+            self._send(404, b"<html>Not found</html>", {"Content-Type": "text/html"})
 
 
 @contextmanager

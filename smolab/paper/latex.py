@@ -7,6 +7,7 @@ LaTeX counts them (starred sections are unnumbered).
 
 from __future__ import annotations
 
+import gzip
 import io
 import re
 import tarfile
@@ -99,6 +100,15 @@ def _main_file(files: dict[str, str]) -> str:
     return max(candidates, key=lambda n: len(files[n]))
 
 
+def _is_tar(data: bytes) -> bool:
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+            tar.next()
+        return True
+    except (tarfile.TarError, EOFError, OSError):
+        return False
+
+
 def _archive_files(path: Path) -> dict[str, str]:
     data = path.read_bytes()
     files: dict[str, str] = {}
@@ -109,13 +119,19 @@ def _archive_files(path: Path) -> dict[str, str]:
                     if info.filename.endswith((".tex", ".bbl")) and info.file_size < 20_000_000:
                         files[info.filename] = z.read(info).decode("utf-8", errors="replace")
             return files
+        if data[:2] == b"\x1f\x8b" and not _is_tar(data):
+            # a one-file submission: a gzipped .tex (how arXiv serves those)
+            files[path.name.removesuffix(".gz").removesuffix(".tex") + ".tex"] = gzip.decompress(data).decode(
+                "utf-8", errors="replace"
+            )
+            return files
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
             for member in tar.getmembers():
                 if member.isfile() and member.name.endswith((".tex", ".bbl")) and member.size < 20_000_000:
                     f = tar.extractfile(member)
                     if f is not None:
                         files[str(PurePosixPath(member.name))] = f.read().decode("utf-8", errors="replace")
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as err:
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, gzip.BadGzipFile) as err:
         raise PaperReadError(f"{path} is not a readable source archive ({err})") from err
     return files
 
