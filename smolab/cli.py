@@ -210,6 +210,78 @@ def models_pull(
     typer.echo(f"{name}: {path}")
 
 
+@app.command()
+def reproduce(
+    ctx: typer.Context,
+    paper: Annotated[
+        str, typer.Argument(help="A .pdf, a .tex, a LaTeX source archive, or an arXiv id or URL.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the repository (created).")],
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the run in --out from its last step.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Start over, replacing an earlier run in --out.")
+    ] = False,
+    repair_rounds: Annotated[
+        int, typer.Option("--repair-rounds", min=0, max=10, help="Rounds of verify → repair at most.")
+    ] = 2,
+    budget: Annotated[
+        int | None,
+        typer.Option(
+            "--budget", min=200, help="Tokens for the paper's digest (default: sized to the model)."
+        ),
+    ] = None,
+) -> None:
+    """Turn a paper into a runnable, tested repository, and prove it runs in the sandbox."""
+    from rich.progress import MofNCompleteColumn
+
+    from .models import load_model
+    from .reproduce import Options
+    from .reproduce import reproduce as run_pipeline
+
+    model = load_model(settings=_settings(ctx))
+    progress = Progress(
+        TextColumn("{task.description:<9}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=total)
+        progress.update(tasks[stage], completed=done, total=total)
+
+    with progress:
+        summary = run_pipeline(
+            paper,
+            out,
+            model,
+            resume=resume,
+            force=force,
+            options=Options(budget=budget, repair_rounds=repair_rounds, progress=update),
+        )
+    out_console = Console()
+    for name, check in summary["checks"].items():
+        mark = "[green]pass[/green]" if check["ok"] else "[red]FAIL[/red]"
+        out_console.print(f"{mark} {name}: {check['detail']}", highlight=False)
+    before, after = summary["tests_before_repair"], summary["tests_after_repair"]
+    out_console.print(
+        f"tests: {before['passed']}/{before['total']} before repair, "
+        f"{after['passed']}/{after['total']} after · "
+        f"{summary['prompt_tokens']:,} prompt + {summary['completion_tokens']:,} reply tokens · "
+        f"{summary['seconds']:.0f} s",
+        highlight=False,
+    )
+    out_console.print(f"repository: {out} · report: {out / 'REPORT.md'}", highlight=False)
+    if not summary["ok"]:
+        raise typer.Exit(3)
+
+
 PAPER_HELP = "A .pdf, a .tex, a LaTeX source archive, or an arXiv id or URL (like 1706.03762)."
 REFRESH_HELP = "For an arXiv paper: fetch it again even if cached (the cache is used when offline)."
 

@@ -17,7 +17,11 @@ def paper() -> Paper:
         title="Tiny Transformer",
         abstract="We train a small model.",
         sections=[
-            Section(title="Model", number="1", text="We use d_model = 512 and six layers. " * 3),
+            Section(
+                title="Model",
+                number="1",
+                text="We use d_model = 512 and six layers. " * 2 + "We train on WMT 2014.",
+            ),
             Section(
                 title="Training",
                 number="2",
@@ -34,7 +38,7 @@ def reply(**hp: tuple[str, int]) -> str:
             "method_steps": ["encode", "decode"],
             "architecture": "encoder-decoder, d_model 512",
             "losses": ["cross-entropy"],
-            "datasets": ["WMT 2014"],
+            "datasets": ["WMT 2014", "ImageNet"],
             "metrics": ["BLEU"],
             "hyperparameters": [{"name": k, "value": v, "sentence": n} for k, (v, n) in hp.items()],
             "unclear": ["batching details"],
@@ -71,13 +75,21 @@ def test_digest_merges_chunks_and_flags_unverified_values():
     )
     p = paper()
     # Force two chunks by making the window small relative to the paper.
-    d = digest_paper(p, m, budget=2000, reply_tokens=100, chunk_tokens=60, ask_common_values=False)
+    d = digest_paper(
+        p,
+        m,
+        budget=2000,
+        reply_tokens=100,
+        chunk_tokens=60,
+        ask_common_values=False,
+        ask_overview_questions=False,
+    )
     by_name = {h.name: h for h in d.hyperparameters}
     assert by_name["d_model"].value == "512" and by_name["d_model"].verified  # verified beats invented
     assert by_name["dropout"].verified
     assert by_name["lr"].verified is False and "(unverified)" in d.render()
     assert by_name["beta2"].value == UNKNOWN
-    assert d.datasets == ["WMT 2014"]  # merged without duplicates
+    assert d.datasets == ["WMT 2014"]  # merged without duplicates; ImageNet is not in the paper
     assert len(backend.history) == 2  # two chunks, two calls
     assert "(S1)" in backend.history[0][0][-1].content  # sentences are numbered for citing
     assert by_name["dropout"].quote.startswith("We used a dropout rate")  # the paper's words, not the model's
@@ -93,7 +105,9 @@ def test_chunks_respect_the_size():
 
 def test_budget_is_never_exceeded():
     m, _ = model(reply(**{f"h{i}": (str(i), i) for i in range(10)}))
-    d = digest_paper(paper(), m, budget=2000, reply_tokens=100, ask_common_values=False)
+    d = digest_paper(
+        paper(), m, budget=2000, reply_tokens=100, ask_common_values=False, ask_overview_questions=False
+    )
     count = lambda t: len(t.split())  # noqa: E731
     for budget in (200, 80, 40, 20):
         small = fit_budget(d, budget, count)
@@ -142,11 +156,20 @@ def test_default_model_digests_the_attention_paper_within_budget(real_settings):
 
 def test_a_chunk_the_model_cannot_digest_is_skipped_and_noted():
     m, _ = model("not json at all", reply(d_model=("512", 0)))
-    d = digest_paper(paper(), m, reply_tokens=100, chunk_tokens=60, ask_common_values=False)
+    d = digest_paper(
+        paper(), m, reply_tokens=100, chunk_tokens=60, ask_common_values=False, ask_overview_questions=False
+    )
     assert d.unclear[0] == "1 of 2 parts of the paper could not be digested"
     m, _ = model("nope", "still nope")
     with pytest.raises(Exception, match="no valid digest for any part"):
-        digest_paper(paper(), m, reply_tokens=100, chunk_tokens=60, ask_common_values=False)
+        digest_paper(
+            paper(),
+            m,
+            reply_tokens=100,
+            chunk_tokens=60,
+            ask_common_values=False,
+            ask_overview_questions=False,
+        )
 
 
 def test_common_values_are_asked_narrowly_and_checked():
@@ -173,3 +196,26 @@ def test_common_values_are_asked_narrowly_and_checked():
     assert found["learning rate"].value == UNKNOWN  # no sentence mentions it: not even asked
     assert not any("learning rate" in a.split("What ")[-1] for a in asked)
     assert all(len(a) < 2000 for a in asked)  # narrow prompts: a few sentences each
+
+
+def test_overview_questions_replace_the_chunk_guesses_and_outline_is_the_papers():
+    asked: list[str] = []
+
+    def answer(messages, params):
+        q = messages[-1].content.rsplit("\n", 1)[-1]
+        asked.append(q)
+        assert params.json_schema is None  # free text: fast on small models
+        if "problem" in q:
+            return "It trains a small translation model."
+        if "architecture" in q:
+            return "A 6-layer encoder-decoder with d_model 512."
+        return "1. Embedding layer\n2. Encoder stack\n- method_steps\n3. Decoder stack."
+
+    m, _ = model(reply(d_model=("512", 1)), *[answer] * 3)
+    d = digest_paper(paper(), m, reply_tokens=100, ask_common_values=False)
+    assert d.problem == "It trains a small translation model."
+    assert d.architecture.startswith("A 6-layer encoder-decoder")
+    assert d.method_steps == ["Embedding layer", "Encoder stack", "Decoder stack"]  # schema words dropped
+    assert d.outline == ["1 Model", "2 Training"]
+    assert "Sections: 1 Model; 2 Training" in d.render()
+    assert len(asked) == 3

@@ -19,9 +19,13 @@ class ScriptedBackend:
     name = "scripted"
     exact_token_count = True
 
-    def __init__(self, replies: Iterable[Reply] = (), context_window: int = 8192):
+    def __init__(
+        self, replies: Iterable[Reply] = (), context_window: int = 8192, fallback: Reply | None = None
+    ):
         self.context_window = context_window
         self.replies: deque[Reply] = deque(replies)
+        self.fallback = fallback
+        """Answers every call once the queue is empty (a function routing on the prompt, say)."""
         self.history: list[tuple[list[Message], GenerateParams]] = []
 
     def enqueue(self, *replies: Reply) -> None:
@@ -34,9 +38,10 @@ class ScriptedBackend:
 
     def generate(self, messages: Sequence[Message], params: GenerateParams) -> Iterator[Chunk]:
         self.history.append((list(messages), params))
-        if not self.replies:
+        if not self.replies and self.fallback is None:
             raise AssertionError("scripted model ran out of replies")
-        reply = self.replies.popleft()
+        reply = self.replies.popleft() if self.replies else self.fallback
+        assert reply is not None
         if isinstance(reply, Exception):
             raise reply
         text = reply(messages, params) if callable(reply) else reply

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from ..errors import SmolabError
 from ..models import ChatModel, Message, StructuredOutputError
 from .errors import PaperError
 from .model import Paper
@@ -34,9 +35,9 @@ class HyperParameter(BaseModel):
 Short = Annotated[str, Field(max_length=120)]
 
 
+# What the model fills in for one chunk of the paper. (No docstring: it would reach the
+# prompt as the schema's description, and small models copy it into their answers.)
 class ChunkDigest(BaseModel):
-    """What the model fills in for one chunk of the paper."""
-
     problem: str = Field(max_length=240)
     method_steps: list[Short] = Field(max_length=5, description="steps of the method")
     architecture: str = Field(max_length=240, description="model architecture with dimensions")
@@ -66,6 +67,10 @@ class Digest(BaseModel):
     metrics: list[str] = Field(default_factory=list)
     hyperparameters: list[CheckedHyperParameter] = Field(default_factory=list)
     unclear: list[str] = Field(default_factory=list)
+    outline: list[str] = Field(default_factory=list)
+    """The paper's section titles (method sections first), taken from the paper itself."""
+    equations: list[str] = Field(default_factory=list)
+    """Key equations as the paper writes them (LaTeX where the source has it)."""
     tokens: int = 0
     """Tokens of :meth:`render` under the model that made it."""
 
@@ -84,6 +89,11 @@ class Digest(BaseModel):
         ):
             if items:
                 lines.append(f"{label}: " + "; ".join(items))
+        if self.outline:
+            lines.append("Sections: " + "; ".join(self.outline))
+        if self.equations:
+            lines.append("Equations:")
+            lines += [f"- {e}" for e in self.equations]
         if self.hyperparameters:
             lines.append("Hyper-parameters:")
             for h in self.hyperparameters:
@@ -265,10 +275,104 @@ def ask_common(model: ChatModel, sentences: dict[int, str], paper_norm: str) -> 
     return found
 
 
+METHOD_TITLE = re.compile(r"model|architecture|method|approach|algorithm|framework|network", re.I)
+SKIP_TITLE = re.compile(r"introduction|related|background|conclusion|acknowledg|reference|appendix", re.I)
+JUNK_NAMES = {normalize(n) for n in ChunkDigest.model_fields} | {"sentence", "value", "name", "unknown"}
+
+
+def outline(paper: Paper, limit: int = 16) -> list[str]:
+    """Section titles, the method's sections first: a table of contents costs few tokens and tells
+    a planner what the parts of the method are."""
+    titles = [s for s in paper.all_sections() if not SKIP_TITLE.search(s.title)]
+    method = [s for s in titles if METHOD_TITLE.search(s.title)]
+    if method:
+        first = titles.index(method[0])
+        titles = titles[first:] + titles[:first]
+    return [f"{s.number + ' ' if s.number else ''}{s.title}"[:80] for s in titles][:limit]
+
+
+def key_equations(paper: Paper, limit: int = 6) -> list[str]:
+    """The first equations of the method, one line each, shortest form the paper gives."""
+    out = []
+    for e in paper.equations:
+        line = " ".join(e.text.split())
+        if 8 <= len(line) <= 200 and line not in out:
+            out.append(line)
+        if len(out) == limit:
+            break
+    return out
+
+
+def _method_text(paper: Paper, words: int = 350) -> str:
+    sections = [
+        s for s in paper.all_sections() if METHOD_TITLE.search(s.title) and not SKIP_TITLE.search(s.title)
+    ]
+    text = " ".join(f"{s.title}: {s.text}" for s in sections[:4]) or paper.abstract
+    return " ".join(text.split()[:words])
+
+
+def _ask(model: ChatModel, context: str, question: str, max_tokens: int) -> str:
+    """A free-text answer (no grammar: fast on small models) to one narrow question."""
+    try:
+        reply = model.chat(
+            [
+                Message(
+                    "system", "You answer questions about a research paper briefly and only from its text."
+                ),
+                Message("user", f"{context}\n\n{question}"),
+            ],
+            max_tokens=max_tokens,
+            temperature=0.0,
+        )
+    except SmolabError:
+        return ""
+    return reply.text.strip()
+
+
+def ask_overview(model: ChatModel, paper: Paper) -> dict[str, Any]:
+    """Problem, architecture and method steps, each asked on its own over the text that holds it
+    (the abstract, the method sections), which small models answer far better than one big schema."""
+    abstract = f"Title: {paper.title}\nAbstract: {' '.join(paper.abstract.split()[:300])}"
+    method = _method_text(paper)
+    toc = "; ".join(outline(paper))
+    problem = _ask(model, abstract, "In one sentence: what problem does this paper solve?", 70)
+    arch = _ask(
+        model,
+        f"{abstract}\n\nFrom the method sections: {method}",
+        "In at most three sentences, describe the model's architecture with its sizes.",
+        130,
+    )
+    steps_text = _ask(
+        model,
+        f"Sections of the paper: {toc}\n\n{method}",
+        "List the parts an engineer must implement to reproduce this method, one short line each, at most 5.",
+        150,
+    )
+    steps = []
+    for line in steps_text.splitlines():
+        item = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", line).strip().rstrip(".")
+        if len(item) >= 3 and normalize(item) not in JUNK_NAMES and item not in steps:
+            steps.append(item[:120])
+    return {
+        "problem": " ".join(problem.split())[:300],
+        "architecture": " ".join(arch.split())[:400],
+        "method_steps": steps[:5],
+    }
+
+
+def _grounded(items: list[str], paper_norm: str) -> list[str]:
+    """Items the paper's text contains (datasets, metrics, losses are names: an invented one is dropped)."""
+    return [
+        x
+        for x in items
+        if normalize(x) not in JUNK_NAMES and len(normalize(x)) >= 2 and normalize(x) in paper_norm
+    ]
+
+
 def fit_budget(digest: Digest, budget: int, count: Callable[[str], int]) -> Digest:
     """Trim the least needed parts until the rendering fits ``budget`` tokens."""
     d = digest.model_copy(deep=True)
-    order = ["unclear", "metrics", "datasets", "losses", "method_steps"]
+    order = ["unclear", "equations", "outline", "metrics", "datasets", "losses", "method_steps"]
     while count(d.render()) > budget:
         for name in order:
             items = getattr(d, name)
@@ -307,6 +411,7 @@ def digest_paper(
     reply_tokens: int = 700,
     chunk_tokens: int = 3000,
     ask_common_values: bool = True,
+    ask_overview_questions: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> Digest:
     """Condense ``paper`` with ``model`` into a Digest whose rendering is at most ``budget`` tokens."""
@@ -353,7 +458,17 @@ def digest_paper(
     # The narrow questions go first: their verified answers lead the list and survive trimming.
     common = ask_common(model, sentences, paper_norm) if ask_common_values else []
     rest = [h for h in merged.hyperparameters if normalize(h.name) not in {normalize(c.name) for c in common}]
+    rest = [h for h in rest if normalize(h.name) not in JUNK_NAMES]
     merged.hyperparameters = [c for c in common if c.verified] + rest + [c for c in common if not c.verified]
+    for name in ("datasets", "metrics", "losses"):
+        setattr(merged, name, _grounded(getattr(merged, name), paper_norm))
+    merged.method_steps = [m for m in merged.method_steps if normalize(m) not in JUNK_NAMES]
+    if ask_overview_questions:
+        for key, value in ask_overview(model, paper).items():
+            if value:
+                setattr(merged, key, value)
+    merged.outline = outline(paper)
+    merged.equations = key_equations(paper)
     if skipped:
         merged.unclear.insert(0, f"{skipped} of {len(pieces)} parts of the paper could not be digested")
     return fit_budget(merged, budget, count)

@@ -47,7 +47,8 @@ ETC_FILES = (
 )
 NETWORK_ETC = ("resolv.conf", "hosts", "ssl", "ca-certificates", "gai.conf")
 SAFE_ENV = {
-    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    # `python` inside is the interpreter smolab runs on (its packages are bound read-only).
+    "PATH": f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin",
     "HOME": "/tmp",
     "LANG": "C.UTF-8",
     "PYTHONDONTWRITEBYTECODE": "1",

@@ -1,0 +1,178 @@
+"""Working with generated Python: pulling code out of a reply, interfaces, imports, and the
+cheap fixes small models need most often (a missing ``import torch``)."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib.metadata
+import re
+import sys
+
+FENCE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)(?:```|\Z)", re.S)
+
+
+def extract_code(reply: str) -> str:
+    """The code of a reply: the longest fenced block, else the reply itself."""
+    blocks = FENCE.findall(reply)
+    code = max(blocks, key=len) if blocks else reply
+    return code.strip("\n") + "\n"
+
+
+def parse_error(code: str) -> str | None:
+    try:
+        ast.parse(code)
+    except SyntaxError as err:
+        return f"line {err.lineno}: {err.msg}"
+    return None
+
+
+def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    args = ast.unparse(node.args)
+    ret = f" -> {ast.unparse(node.returns)}" if node.returns else ""
+    return f"def {node.name}({args}){ret}"
+
+
+def _doc(node: ast.AST) -> str:
+    doc = (
+        ast.get_docstring(node)
+        if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef)
+        else None
+    )
+    return f'  """{doc.strip().splitlines()[0][:100]}"""' if doc else ""
+
+
+def interface(name: str, code: str) -> str:
+    """What other files need to know of a module: its classes, methods and functions with their
+    signatures and first docstring lines, and its constants; no bodies."""
+    module = name.removesuffix(".py").replace("/", ".")
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        heads = [ln for ln in code.splitlines() if re.match(r"\s*(class|def) ", ln)]
+        return f"# {name} (module {module}; does not parse yet)\n" + "\n".join(heads[:30])
+    lines = [f"# {name} (import as: from {module} import ...)"]
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            bases = ", ".join(ast.unparse(b) for b in node.bases)
+            lines.append(f"class {node.name}({bases}):{_doc(node)}")
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and (
+                    not item.name.startswith("_") or item.name in ("__init__", "__call__")
+                ):
+                    lines.append(f"    {_signature(item)}{_doc(item)}")
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith("_"):
+            lines.append(f"{_signature(node)}{_doc(node)}")
+        elif isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
+            names = [t.id for t in node.targets if isinstance(t, ast.Name) and t.id.isupper()]
+            if names:
+                lines.append(f"{', '.join(names)} = ...")
+    return "\n".join(lines)
+
+
+def imported_modules(code: str) -> set[str]:
+    """Top-level names of the modules ``code`` imports (absolute imports only)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+# Import names whose distribution is named differently.
+DISTRIBUTIONS = {"yaml": "pyyaml", "sklearn": "scikit-learn", "PIL": "pillow", "cv2": "opencv-python"}
+
+
+def requirements(codes: dict[str, str]) -> list[str]:
+    """requirements.txt lines for the third-party modules the files import, pinned to the versions
+    installed here (the ones the checks ran with); unknown modules are listed unpinned."""
+    local = {n.removesuffix(".py").split("/")[0] for n in codes}
+    third = set().union(*(imported_modules(c) for c in codes.values())) - local - set(sys.stdlib_module_names)
+    third.discard("__future__")
+    third.discard("pytest")  # a test dependency, listed by the README
+    out = []
+    for mod in sorted(third):
+        dist = DISTRIBUTIONS.get(mod, mod)
+        try:
+            out.append(f"{dist}=={importlib.metadata.version(dist)}")
+        except importlib.metadata.PackageNotFoundError:
+            out.append(dist)
+    return out
+
+
+# Names small models use without importing them, and the import that defines each.
+KNOWN_IMPORTS = {
+    "torch": "import torch",
+    "nn": "import torch.nn as nn",
+    "F": "import torch.nn.functional as F",
+    "optim": "import torch.optim as optim",
+    "np": "import numpy as np",
+    "math": "import math",
+    "yaml": "import yaml",
+    "os": "import os",
+    "sys": "import sys",
+    "random": "import random",
+    "argparse": "import argparse",
+    "json": "import json",
+    "time": "import time",
+    "copy": "import copy",
+    "Path": "from pathlib import Path",
+    "Optional": "from typing import Optional",
+    "List": "from typing import List",
+    "Dict": "from typing import Dict",
+    "Tuple": "from typing import Tuple",
+    "Any": "from typing import Any",
+    "DataLoader": "from torch.utils.data import DataLoader",
+    "Dataset": "from torch.utils.data import Dataset",
+    "TensorDataset": "from torch.utils.data import TensorDataset",
+}
+
+
+def undefined_names(code: str) -> set[str]:
+    """Module-level names read but never bound anywhere in ``code`` (a rough, cheap F821)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    bound: set[str] = set(dir(builtins))
+    used: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (used if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return used - bound
+
+
+def add_missing_imports(code: str) -> tuple[str, list[str]]:
+    """``code`` with imports added for well-known names it uses undefined; and the lines added."""
+    missing = sorted(n for n in undefined_names(code) if n in KNOWN_IMPORTS)
+    if not missing:
+        return code, []
+    added = [KNOWN_IMPORTS[n] for n in missing]
+    lines = code.splitlines()
+    at = 0
+    # after a module docstring and __future__ imports
+    try:
+        tree = ast.parse(code)
+        for node in tree.body:
+            is_doc = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+            if is_doc or (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
+                at = node.end_lineno or at
+            else:
+                break
+    except SyntaxError:
+        pass
+    return "\n".join([*lines[:at], *added, *lines[at:]]) + "\n", added

@@ -1,0 +1,351 @@
+"""The reproduce pipeline: read → digest → plan → analyze → generate → verify ⇄ repair → report.
+
+Each step runs once: its artifacts are written, then its marker (see ``rundir.py``),
+so ``--resume`` after a crash or kill -9 continues from the last finished step.
+Every model call is one line of ``.smolab/trajectory.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..models import ChatModel, Message
+from ..models.chat import CallRecord
+from ..paper import Paper, read_paper
+from ..paper.digest import UNKNOWN, Digest, digest_paper
+from ..sandbox import Limits
+from . import generate as gen
+from . import plan as pl
+from .code import add_missing_imports, extract_code, interface, requirements
+from .errors import NothingToImplement, ReproduceError
+from .repair import apply_reply, quick_fixes, repair_ask, targets
+from .report import write_report
+from .rundir import RunDir, StepRecord
+from .schemas import Architecture, Logic, OverallPlan
+from .verify import Verification, verify
+
+MIN_WINDOW = 4096
+CODE_TOKENS = 1400
+ANALYSIS_TOKENS = 260
+FIXED_FILES = ("tests/conftest.py", "tests/test_smoke.py")
+
+Progress = Callable[[str, int, int], None]
+"""Called with (stage, steps done, steps in the stage)."""
+
+
+@dataclass
+class Options:
+    budget: int | None = None
+    """Tokens for the digest; by default a sixth of the model's window, at most 2,000."""
+    repair_rounds: int = 2
+    limits: Limits | None = None
+    progress: Progress | None = None
+
+
+class Pipeline:
+    def __init__(self, run: RunDir, model: ChatModel, paper: str, options: Options | None = None):
+        self.run = run
+        self.model = model
+        self.paper_source = paper
+        self.options = options or Options()
+        self.stage = ""
+        self.key = ""
+        self._calls = 0
+        model.add_observer(self._log_call)
+
+    # -- bookkeeping ----------------------------------------------------------------
+
+    def _log_call(self, rec: CallRecord) -> None:
+        self._calls += 1
+        u = rec.completion.usage
+        line = {
+            "time": round(time.time(), 3),
+            "stage": self.stage,
+            "step": self.key,
+            "model": rec.model,
+            "messages": [m.to_dict() for m in rec.messages],
+            "max_tokens": rec.params.max_tokens,
+            "schema": (rec.params.json_schema or {}).get("title"),
+            "reply": rec.completion.text,
+            "finish": rec.completion.finish_reason,
+            "prompt_tokens": u.prompt_tokens,
+            "cached_tokens": u.cached_tokens,
+            "completion_tokens": u.completion_tokens,
+            "seconds": round(u.seconds, 3),
+        }
+        with open(self.run.path("trajectory.jsonl"), "a") as f:
+            f.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+    def _progress(self, stage: str, done: int, total: int) -> None:
+        if self.options.progress:
+            self.options.progress(stage, done, total)
+
+    def step(self, key: str, stage: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Run ``fn`` as step ``key`` unless a finished marker says it already ran."""
+        done = self.run.done(key)
+        if done is not None:
+            return done.result
+        self.stage, self.key = stage, key
+        before = (
+            self.model.usage.prompt_tokens,
+            self.model.usage.cached_tokens,
+            self.model.usage.completion_tokens,
+        )
+        calls, start = self._calls, time.monotonic()
+        result = fn()
+        u = self.model.usage
+        self.run.finish(
+            StepRecord(
+                key=key,
+                stage=stage,
+                seconds=round(time.monotonic() - start, 3),
+                calls=self._calls - calls,
+                prompt_tokens=u.prompt_tokens - before[0],
+                cached_tokens=u.cached_tokens - before[1],
+                completion_tokens=u.completion_tokens - before[2],
+                result=result,
+            )
+        )
+        return result
+
+    def _fit(self, system: str, parts: list[str], reply_tokens: int) -> list[Message]:
+        """System + user message, the longest user part cut until the prompt leaves room for the reply."""
+        parts = list(parts)
+        for _ in range(12):
+            messages = [Message("system", system), Message("user", "\n\n".join(parts))]
+            over = self.model.count_tokens(messages) + reply_tokens - self.model.context_window
+            if over <= 0:
+                return messages
+            i = max(range(len(parts)), key=lambda j: len(parts[j]))
+            keep = max(0, len(parts[i]) - over * 4 - 200)
+            parts[i] = parts[i][:keep] + "\n[…cut to fit the context]"
+        return [Message("system", system), Message("user", "\n\n".join(parts))]
+
+    # -- stages ----------------------------------------------------------------
+
+    def run_all(self) -> dict[str, Any]:
+        if self.model.context_window < MIN_WINDOW:
+            raise ReproduceError(
+                f"{self.model.name} has a {self.model.context_window}-token window; reproducing a paper "
+                f"needs at least {MIN_WINDOW}. Pick a larger model or set context_window"
+            )
+        paper = self.read()
+        digest = self.digest(paper)
+        overall, arch, logic, order = self.plan(digest)
+        config_keys = self.config(digest)
+        system = pl.preamble(digest.render(), self._plan_text(overall, arch, logic, order))
+        self.analyze(system, arch, logic, order)
+        self.generate(system, order, config_keys)
+        self.scaffold(paper, digest, overall, arch, order)
+        final = self.verify_and_repair(system, order)
+        return write_report(self.run, paper.title, self.model.name, final)
+
+    def read(self) -> Paper:
+        def do() -> dict[str, Any]:
+            p = read_paper(self.paper_source)
+            self.run.save_text("paper.json", p.model_dump_json())
+            return {"title": p.title, "sections": len(p.all_sections()), "equations": len(p.equations)}
+
+        self._progress("read", 0, 1)
+        self.step("read", "read", do)
+        self._progress("read", 1, 1)
+        return Paper.model_validate_json(self.run.load_text("paper.json") or "{}")
+
+    def digest(self, paper: Paper) -> Digest:
+        budget = self.options.budget or max(300, min(2000, self.model.context_window // 6))
+
+        def do() -> dict[str, Any]:
+            d = digest_paper(
+                paper, self.model, budget=budget, progress=lambda i, n: self._progress("digest", i, n)
+            )
+            has_method = d.method_steps or d.architecture or paper.equations or paper.algorithms
+            if not has_method and not any(h.value != UNKNOWN for h in d.hyperparameters):
+                raise NothingToImplement(
+                    f"{paper.title or 'the paper'}: no method to implement was found (no method steps, "
+                    "architecture, equations or hyper-parameters); is it a survey or a position paper?"
+                )
+            self.run.save_text("digest.json", d.model_dump_json(indent=1))
+            self.run.save_text("digest.md", d.render() + "\n")
+            return {"tokens": d.tokens, "budget": budget}
+
+        self.step("digest", "digest", do)
+        return Digest.model_validate_json(self.run.load_text("digest.json") or "{}")
+
+    def plan(self, digest: Digest) -> tuple[OverallPlan, Architecture, Logic, list[str]]:
+        text = digest.render()
+        self._progress("plan", 0, 3)
+
+        def overall() -> dict[str, Any]:
+            p = self.model.chat(
+                self._fit(pl.preamble(text), [pl.PLAN_ASK], 600), schema=OverallPlan, temperature=0
+            )
+            self.run.save_json("plan.json", p.model_dump())
+            return {}
+
+        self.step("plan/overall", "plan", overall)
+        ov = OverallPlan.model_validate(self.run.load_json("plan.json"))
+        self._progress("plan", 1, 3)
+
+        def architecture() -> dict[str, Any]:
+            a = self.model.chat(
+                self._fit(pl.preamble(text, pl.render_overall(ov)), [pl.ARCHITECTURE_ASK], 1200),
+                schema=Architecture,
+                temperature=0,
+            )
+            self.run.save_json("architecture.json", a.model_dump())
+            return {}
+
+        self.step("plan/architecture", "plan", architecture)
+        arch = Architecture.model_validate(self.run.load_json("architecture.json"))
+        self._progress("plan", 2, 3)
+
+        def logic() -> dict[str, Any]:
+            planned = pl.render_overall(ov) + "\n" + pl.render_architecture(arch)
+            lg = self.model.chat(
+                self._fit(pl.preamble(text, planned), [pl.LOGIC_ASK], 1200), schema=Logic, temperature=0
+            )
+            design = pl.normalize_design(arch, lg)
+            order = pl.task_order(design, lg)
+            self.run.save_json("logic.json", lg.model_dump())
+            self.run.save_json("design.json", design.model_dump())
+            self.run.save_text("architecture.md", pl.architecture_markdown(design, lg, order))
+            return {"order": order}
+
+        order = self.step("plan/logic", "plan", logic)["order"]
+        self._progress("plan", 3, 3)
+        lg = Logic.model_validate(self.run.load_json("logic.json"))
+        design = Architecture.model_validate(self.run.load_json("design.json"))
+        return ov, design, lg, order
+
+    @staticmethod
+    def _plan_text(ov: OverallPlan, arch: Architecture, lg: Logic, order: list[str]) -> str:
+        return "\n".join([pl.render_overall(ov), pl.render_architecture(arch), pl.render_logic(lg, order)])
+
+    def config(self, digest: Digest) -> list[str]:
+        def do() -> dict[str, Any]:
+            text, data = pl.config_yaml(digest)
+            self.run.write_file("config.yaml", text)
+            return {"keys": list(data)}
+
+        return list(self.step("config", "plan", do)["keys"])
+
+    def analyze(self, system: str, arch: Architecture, lg: Logic, order: list[str]) -> None:
+        purposes = {f.name: f.purpose for f in arch.files}
+        logic = {fl.name: fl.logic for fl in lg.files}
+        for i, name in enumerate(order):
+            self._progress("analyze", i, len(order))
+
+            def do(name: str = name) -> dict[str, Any]:
+                ask = gen.analysis_ask(name, purposes.get(name, ""), logic.get(name, ""))
+                reply = self.model.chat(self._fit(system, [ask], ANALYSIS_TOKENS), max_tokens=ANALYSIS_TOKENS)
+                self.run.save_text(f"analysis/{name}.md", reply.text.strip() + "\n")
+                return {}
+
+            self.step(f"analyze/{name}", "analyze", do)
+        self._progress("analyze", len(order), len(order))
+
+    def _interfaces(self, names: list[str]) -> str:
+        return "\n\n".join(
+            interface(n, self.run.read_file(n)) for n in names if (self.run.root / n).is_file()
+        )
+
+    def generate(self, system: str, order: list[str], config_keys: list[str]) -> None:
+        total = len(order) + 1
+        for i, name in enumerate(order):
+            self._progress("generate", i, total)
+
+            def do(name: str = name, i: int = i) -> dict[str, Any]:
+                analysis = self.run.load_text(f"analysis/{name}.md") or ""
+                ask = gen.code_ask(name, analysis, self._interfaces(order[:i]), config_keys)
+                reply = self.model.chat(self._fit(system, [ask], CODE_TOKENS), max_tokens=CODE_TOKENS)
+                code, added = add_missing_imports(extract_code(reply.text))
+                self.run.write_file(name, code)
+                return {"lines": code.count("\n"), "imports_added": added, "finish": reply.finish_reason}
+
+            self.step(f"generate/{name}", "generate", do)
+        self._progress("generate", len(order), total)
+
+        def tests() -> dict[str, Any]:
+            ask = gen.test_ask(self._interfaces(order), config_keys)
+            reply = self.model.chat(self._fit(system, [ask], CODE_TOKENS), max_tokens=CODE_TOKENS)
+            code, added = add_missing_imports(extract_code(reply.text))
+            self.run.write_file(gen.TEST_FILE, code)
+            return {"lines": code.count("\n"), "imports_added": added}
+
+        self.step(f"generate/{gen.TEST_FILE}", "generate", tests)
+        self._progress("generate", total, total)
+
+    def scaffold(
+        self, paper: Paper, digest: Digest, ov: OverallPlan, arch: Architecture, order: list[str]
+    ) -> None:
+        def do() -> dict[str, Any]:
+            self.run.write_file("tests/conftest.py", gen.CONFTEST)
+            self.run.write_file("tests/test_smoke.py", gen.smoke_tests(order))
+            self.run.write_file("README.md", gen.readme(paper.title, ov, arch, digest, self.model.name))
+            codes = {n: self.run.read_file(n) for n in [*order, gen.TEST_FILE]}
+            reqs = requirements(codes)
+            self.run.write_file("requirements.txt", "\n".join([*reqs, "pytest"]) + "\n")
+            return {"requirements": reqs}
+
+        self.step("scaffold", "generate", do)
+
+    def verify_and_repair(self, system: str, order: list[str]) -> list[Verification]:
+        editable = [*order, gen.TEST_FILE]
+        rounds = self.options.repair_rounds
+        results: list[Verification] = []
+        for r in range(rounds + 1):
+            if r > 0:
+                if results[-1].ok:
+                    break
+                self._progress("repair", r - 1, rounds)
+                last = results[-1]
+
+                def fix(last: Verification = last) -> dict[str, Any]:
+                    return self._repair(system, last, editable)
+
+                self.step(f"repair/{r}", "repair", fix)
+            self._progress("verify", r, rounds + 1)
+            files = [f for f in self.run.repo_files() if f.endswith((".py", ".yaml", ".txt", ".md"))]
+
+            def check(files: list[str] = files) -> dict[str, Any]:
+                return verify(self.run.root, files, self.options.limits).to_dict()
+
+            results.append(Verification.from_dict(self.step(f"verify/{r}", "verify", check)))
+        self._progress("verify", rounds + 1, rounds + 1)
+        return results
+
+    def _repair(self, system: str, v: Verification, editable: list[str]) -> dict[str, Any]:
+        files = {n: self.run.read_file(n) for n in editable if (self.run.root / n).is_file()}
+        quick = quick_fixes(files)
+        for name in quick:
+            self.run.write_file(name, files[name])
+        fixed: list[str] = []
+        for failure in targets(v, set(quick), list(files)):
+            name = failure.file or "main.py"
+            others = self._interfaces([n for n in editable if n != name])
+            ask = repair_ask(name, files[name], failure.error, others)
+            reply = self.model.chat(self._fit(system, [ask], CODE_TOKENS + 200), max_tokens=CODE_TOKENS + 200)
+            new = apply_reply(files[name], reply.text)
+            if new is not None:
+                files[name] = new
+                self.run.write_file(name, new)
+                fixed.append(name)
+        return {"quick_fixes": quick, "rewritten": fixed}
+
+
+def reproduce(
+    paper: str,
+    out: Path,
+    model: ChatModel,
+    resume: bool = False,
+    force: bool = False,
+    options: Options | None = None,
+) -> dict[str, Any]:
+    """Turn ``paper`` into a repository in ``out``; the report's summary."""
+    run = RunDir.open(out, paper, model.name, resume=resume, force=force)
+    return Pipeline(run, model, paper, options).run_all()

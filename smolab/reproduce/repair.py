@@ -1,0 +1,61 @@
+"""Repair: failures go back to the model with the error and the code it points at; the fixed
+file replaces the old one only if it parses. Cheap fixes that need no model come first."""
+
+from __future__ import annotations
+
+from .code import add_missing_imports, extract_code, parse_error
+from .verify import Failure, Verification
+
+# Checks in the order their failures are fixed: a file that does not parse hides every other error.
+PRIORITY = ("parse", "ruff", "imports", "main", "tests")
+
+
+def targets(v: Verification, fixed_files: set[str], editable: list[str], limit: int = 3) -> list[Failure]:
+    """The failures to fix this round, at most one per file, most basic first."""
+    chosen: dict[str, Failure] = {}
+    for check in PRIORITY:
+        for f in v.failures:
+            if f.check != check:
+                continue
+            name = f.file if f.file in editable else ("main.py" if check in ("main", "tests") else None)
+            if name is None or name in chosen or name in fixed_files:
+                continue
+            chosen[name] = Failure(f.check, name, f.error)
+            if len(chosen) == limit:
+                return list(chosen.values())
+    return list(chosen.values())
+
+
+def repair_ask(name: str, code: str, error: str, interfaces: str) -> str:
+    parts = [f"The repository fails a check. The error:\n{error}"]
+    if interfaces:
+        parts.append(f"The other files (their interfaces):\n{interfaces}")
+    parts.append(f"The current {name}:\n```python\n{code}```")
+    parts.append(
+        f"Fix {name} so the check passes. Keep what works. Reply with the complete corrected {name} "
+        "in one ```python block."
+    )
+    return "\n\n".join(parts)
+
+
+def apply_reply(old: str, reply: str) -> str | None:
+    """The new file from a repair reply, or None when it would not be an improvement to apply
+    (it does not parse while the old one did, or it is empty or unchanged)."""
+    new = extract_code(reply)
+    new, _ = add_missing_imports(new)
+    if not new.strip() or new == old:
+        return None
+    if parse_error(new) and not parse_error(old):
+        return None
+    return new
+
+
+def quick_fixes(files: dict[str, str]) -> dict[str, list[str]]:
+    """Imports added for well-known names used undefined (``torch``, ``nn``, ``np``…), per file."""
+    changed = {}
+    for name, code in files.items():
+        new, added = add_missing_imports(code)
+        if added:
+            files[name] = new
+            changed[name] = added
+    return changed

@@ -1,0 +1,108 @@
+"""REPORT.md and report.json: what ran, what passed, what failed, and what each stage cost."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from .rundir import RunDir
+from .verify import Verification
+
+STAGES = ("read", "digest", "plan", "analyze", "generate", "verify", "repair")
+
+
+def stage_costs(run: RunDir) -> list[dict[str, Any]]:
+    totals: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {
+            "steps": 0,
+            "calls": 0,
+            "prompt_tokens": 0,
+            "cached_tokens": 0,
+            "completion_tokens": 0,
+            "seconds": 0.0,
+        }
+    )
+    for r in run.records():
+        t = totals[r.stage]
+        t["steps"] += 1
+        t["calls"] += r.calls
+        t["prompt_tokens"] += r.prompt_tokens
+        t["cached_tokens"] += r.cached_tokens
+        t["completion_tokens"] += r.completion_tokens
+        t["seconds"] += r.seconds
+    return [{"stage": s, **totals[s]} for s in STAGES if s in totals]
+
+
+def _mark(ok: bool) -> str:
+    return "pass" if ok else "FAIL"
+
+
+def write_report(run: RunDir, title: str, model: str, results: list[Verification]) -> dict[str, Any]:
+    first, last = results[0], results[-1]
+    costs = stage_costs(run)
+    summary: dict[str, Any] = {
+        "paper": (run.info() or {}).get("paper"),
+        "title": title,
+        "model": model,
+        "ok": last.ok,
+        "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in last.checks},
+        "tests_before_repair": {"passed": first.tests_passed, "total": first.tests_total},
+        "tests_after_repair": {"passed": last.tests_passed, "total": last.tests_total},
+        "repair_rounds": len(results) - 1,
+        "stages": costs,
+        "prompt_tokens": sum(c["prompt_tokens"] for c in costs),
+        "completion_tokens": sum(c["completion_tokens"] for c in costs),
+        "seconds": round(sum(c["seconds"] for c in costs), 1),
+        "files": [],
+    }
+
+    verdict = "every check passed" if last.ok else "some checks failed (see below)"
+    lines = [
+        f"# Report: {title or 'paper'}",
+        "",
+        f"Written by smolab with `{model}`: {verdict}.",
+        "",
+        "## Checks",
+        "",
+        "| check | before repair | after repair |",
+        "|---|---|---|",
+    ]
+    before = {c.name: c for c in first.checks}
+    for c in last.checks:
+        b = before.get(c.name)
+        then = f"{_mark(b.ok)}: {b.detail}" if b else "-"
+        lines.append(f"| {c.name} | {then} | {_mark(c.ok)}: {c.detail} |")
+    lines += [
+        "",
+        f"Tests passed: {first.tests_passed} of {first.tests_total} before repair, "
+        f"{last.tests_passed} of {last.tests_total} after {len(results) - 1} repair round(s).",
+    ]
+    if last.failures:
+        lines += ["", "## What still fails", ""]
+        for f in last.failures[:12]:
+            where = f" in `{f.file}`" if f.file else ""
+            first_line = next((ln for ln in reversed(f.error.splitlines()) if ln.strip()), "")
+            lines.append(f"- {f.check}{where}: `{first_line[:200]}`")
+    lines += [
+        "",
+        "## Cost per stage",
+        "",
+        "| stage | steps | model calls | prompt tokens | of them cached | reply tokens | seconds |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for cost in costs:
+        lines.append(
+            f"| {cost['stage']} | {cost['steps']} | {cost['calls']} | {cost['prompt_tokens']:,} | "
+            f"{cost['cached_tokens']:,} | {cost['completion_tokens']:,} | {cost['seconds']:.1f} |"
+        )
+    lines += [
+        "",
+        "Artifacts of every stage (digest, plan, architecture with diagrams, per-file analyses, "
+        "each check's output) are in `.smolab/`; every model call is a line of `.smolab/trajectory.jsonl`.",
+        "",
+    ]
+    run.write_file("REPORT.md", "\n".join(lines))
+    summary["files"] = sorted({*run.repo_files(), "report.json"})
+    run.write_file("report.json", json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
+    return summary

@@ -1,0 +1,264 @@
+"""The reproduce pipeline with a scripted model: every stage, the file order, the sandbox checks,
+the repair loop, resume after a crash or kill -9, and refusing what it cannot do."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from smolab.reproduce import NothingToImplement, Options, ReproduceError, RunFolderError, reproduce
+from smolab.reproduce.code import add_missing_imports, extract_code, interface, requirements
+from smolab.reproduce.plan import config_yaml, task_order
+from smolab.reproduce.schemas import Architecture, Logic
+
+from .conftest import run_cli
+from .scripted_author import PAPER_TEX, Author, author_model
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def paper(tmp_path: Path) -> Path:
+    path = tmp_path / "paper.tex"
+    path.write_text(PAPER_TEX)
+    return path
+
+
+def run(paper: Path, out: Path, author: Author, **kw) -> dict:
+    return reproduce(str(paper), out, author_model(author), options=Options(repair_rounds=2), **kw)
+
+
+def test_a_run_writes_every_artifact_and_passes_its_checks(paper, tmp_path):
+    out = tmp_path / "repo"
+    author = Author()
+    summary = run(paper, out, author)
+    assert summary["ok"], summary["checks"]
+    files = set(summary["files"])
+    for name in ("README.md", "requirements.txt", "config.yaml", "REPORT.md", "report.json", "main.py"):
+        assert name in files
+    assert {
+        "model.py",
+        "train.py",
+        "tests/test_smoke.py",
+        "tests/test_method.py",
+        "tests/conftest.py",
+    } <= files
+    meta = out / ".smolab"
+    for artifact in ("digest.json", "plan.json", "architecture.json", "logic.json", "architecture.md"):
+        assert (meta / artifact).is_file(), artifact
+    arch_md = (meta / "architecture.md").read_text()
+    assert "classDiagram" in arch_md and "sequenceDiagram" in arch_md
+    # dependency order: model before train before main; analysis before generation
+    generated = [k.split(":", 1)[1] for k in author.asked if k.startswith("generate:")]
+    assert generated == ["model.py", "train.py", "main.py", "tests/test_method.py"]
+    first_gen = author.asked.index("generate:model.py")
+    assert all(author.asked.index(f"analyze:{n}") < first_gen for n in ("model.py", "train.py", "main.py"))
+    # the repository's own files
+    assert "pyyaml==" in (out / "requirements.txt").read_text()
+    config = (out / "config.yaml").read_text()
+    assert "train_steps: 3" in config and "learning_rate: null  # unknown" in config and "smoke:" in config
+    assert "GatedSum" in (out / "README.md").read_text() or "gated sum" in (out / "README.md").read_text()
+    report = (out / "REPORT.md").read_text()
+    assert "every check passed" in report and "| generate |" in report
+    assert summary["tests_after_repair"]["passed"] == summary["tests_after_repair"]["total"] > 0
+    # every model call is one line of the trajectory, with its stage
+    lines = [json.loads(x) for x in (meta / "trajectory.jsonl").read_text().splitlines()]
+    assert len(lines) == len(author.asked)
+    assert {ln["stage"] for ln in lines} == {"digest", "plan", "analyze", "generate"}
+
+
+def test_coding_prompts_hold_interfaces_not_earlier_files_or_the_paper(paper, tmp_path):
+    out = tmp_path / "repo"
+    run(paper, out, Author())
+    lines = [json.loads(x) for x in (out / ".smolab" / "trajectory.jsonl").read_text().splitlines()]
+    main_prompt = next(ln for ln in lines if ln["step"] == "generate/main.py")
+    user = main_prompt["messages"][-1]["content"]
+    assert "class GatedSum" in user and "def train(steps: int, lr: float) -> float" in user
+    assert "loss = loss * (1 - lr)" not in user  # bodies are not sent
+    assert "We report the mean of the outputs" not in json.dumps(main_prompt["messages"])  # nor the paper
+
+
+def test_the_repair_loop_fixes_an_injected_wrong_import(paper, tmp_path):
+    out = tmp_path / "repo"
+    author = Author(broken_import=True)
+    summary = run(paper, out, author)
+    assert summary["ok"]
+    assert summary["repair_rounds"] == 1
+    before, after = summary["tests_before_repair"], summary["tests_after_repair"]
+    assert before["passed"] < before["total"] and after["passed"] == after["total"]
+    assert "repair:model.py" in author.asked
+    v0 = json.loads((out / ".smolab" / "steps" / "verify__0.json").read_text())["result"]
+    assert any(
+        f["check"] == "imports" and f["file"] == "model.py" and "helpers" in f["error"]
+        for f in v0["failures"]
+    )
+    assert "from helpers" not in (out / "model.py").read_text()
+    assert (
+        "FAIL: 1 of 2 modules import" in (out / "REPORT.md").read_text()
+        or "FAIL" in (out / "REPORT.md").read_text()
+    )
+
+
+@pytest.mark.parametrize(
+    "crash_at", ["Architecture", "analyze:train.py", "generate:main.py", "repair:model.py"]
+)
+def test_resume_after_a_crash_never_redoes_a_finished_step(paper, tmp_path, crash_at):
+    out = tmp_path / "repo"
+    first = Author(broken_import=True, crash_at=crash_at)
+    with pytest.raises(RuntimeError, match="crash injected"):
+        run(paper, out, first)
+    with pytest.raises(RunFolderError, match="--resume"):
+        run(paper, out, Author(broken_import=True))
+    second = Author(broken_import=True)
+    summary = run(paper, out, second, resume=True)
+    assert summary["ok"]
+    done_before_crash = set(first.asked[:-1]) - {crash_at}
+    asked_again = done_before_crash & set(second.asked)
+    # Only the crashed step's own earlier calls may repeat (the digest asks many questions in one step).
+    assert not {k for k in asked_again if not k.startswith(("ChunkDigest", "Stated", "overview"))} - {
+        crash_at
+    }
+    assert second.asked[0] == crash_at
+
+
+def test_kill_9_mid_run_then_resume(paper, tmp_path):
+    out = tmp_path / "repo"
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from smolab.reproduce import reproduce, Options\n"
+        "from tests.scripted_author import Author, author_model\n"
+        f"model = author_model(Author(delay=0.05))\n"
+        f"reproduce({str(paper)!r}, Path({str(out)!r}), model, options=Options())\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
+    steps = out / ".smolab" / "steps"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (steps / "analyze__model.py.json").exists():
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = {p.name: p.read_text() for p in steps.glob("*.json")}
+    assert "plan__logic.json" in finished and "verify__0.json" not in finished
+    author = Author()
+    summary = run(paper, out, author, resume=True)
+    assert summary["ok"]
+    for name, text in finished.items():
+        assert (steps / name).read_text() == text  # finished steps untouched
+    assert not any(k in author.asked for k in ("OverallPlan", "Architecture", "Logic", "analyze:model.py"))
+
+
+def test_output_folder_rules(paper, tmp_path):
+    out = tmp_path / "repo"
+    run(paper, out, Author())
+    other = tmp_path / "other.tex"
+    other.write_text(PAPER_TEX.replace("Gated Sums", "Other Sums"))
+    with pytest.raises(RunFolderError, match="another paper"):
+        run(other, out, Author(), resume=True)
+    with pytest.raises(RunFolderError, match="already holds a run of this paper"):
+        run(paper, out, Author())
+    (out / "notes.txt").write_text("mine")
+    summary = run(other, out, Author(), force=True)  # start over: the old run's files go, the user's stay
+    assert summary["ok"] and (out / "notes.txt").read_text() == "mine"
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "x.txt").write_text("x")
+    with pytest.raises(RunFolderError, match="not empty"):
+        run(paper, busy, Author())
+    with pytest.raises(RunFolderError, match="no smolab run"):
+        run(paper, tmp_path / "new", Author(), resume=True)
+
+
+def test_a_model_too_small_and_a_paper_without_a_method(paper, tmp_path):
+    with pytest.raises(ReproduceError, match="needs at least 4096"):
+        reproduce(str(paper), tmp_path / "a", author_model(Author(), window=2048))
+    survey = tmp_path / "survey.tex"
+    survey.write_text(
+        "\\documentclass{article}\\title{A Survey}\\begin{document}\\begin{abstract}We review work."
+        "\\end{abstract}\\section{Overview}Many papers exist.\\end{document}"
+    )
+
+    class Empty(Author):
+        def answer(self, kind, messages):
+            if kind == "ChunkDigest":
+                return json.dumps(
+                    {"problem": "", "method_steps": [], "architecture": "", "losses": [], "datasets": [],
+                     "metrics": [], "hyperparameters": [], "unclear": []}
+                )  # fmt: skip
+            return "" if kind.startswith("overview") else super().answer(kind, messages)
+
+    with pytest.raises(NothingToImplement, match="no method to implement"):
+        reproduce(str(survey), tmp_path / "b", author_model(Empty()))
+
+
+def test_task_order_follows_dependencies_and_ends_with_main():
+    arch = Architecture.model_validate(
+        {"files": [{"name": n, "purpose": "x"} for n in ("main.py", "train.py", "data.py", "model.py")],
+         "classes": [], "calls": []}
+    )  # fmt: skip
+    logic = Logic.model_validate(
+        {"packages": [], "shared": [], "files": [
+            {"name": "train.py", "depends_on": ["model.py", "data.py"], "logic": "x"},
+            {"name": "model.py", "depends_on": ["train.py"], "logic": "a cycle, broken"},
+            {"name": "main.py", "depends_on": ["train.py"], "logic": "x"}]}
+    )  # fmt: skip
+    order = task_order(arch, logic)
+    assert order[-1] == "main.py" and sorted(order) == sorted(["main.py", "train.py", "data.py", "model.py"])
+    assert order.index("data.py") < order.index("train.py")
+
+
+def test_code_helpers():
+    assert extract_code("text\n```python\nx = 1\n```\nmore") == "x = 1\n"
+    fixed, added = add_missing_imports(
+        '"""Doc."""\nx = torch.zeros(3)\ny = np.ones(2)\nz = nn.Linear(1, 1)\n'
+    )
+    assert added == ["import numpy as np", "import torch.nn as nn", "import torch"] or set(added) == {
+        "import numpy as np",
+        "import torch.nn as nn",
+        "import torch",
+    }
+    assert fixed.startswith('"""Doc."""\n')
+    api = interface(
+        "model.py", 'class A(B):\n    """An A."""\n    def f(self, x: int) -> int:\n        return x\n'
+    )
+    assert "class A(B):" in api and "def f(self, x: int) -> int" in api and "return x" not in api
+    assert requirements({"a.py": "import yaml\nimport os\nimport b\n", "b.py": "import numpy"})[0].startswith(
+        "numpy"
+    )
+
+
+def test_config_marks_unknown_and_unverified_values():
+    from smolab.paper.digest import CheckedHyperParameter, Digest
+
+    d = Digest(
+        hyperparameters=[
+            CheckedHyperParameter(name="d_model (model width)", value="512", verified=True),
+            CheckedHyperParameter(name="learning rate", value="unknown"),
+            CheckedHyperParameter(name="training steps or epochs", value="100,000", verified=True),
+            CheckedHyperParameter(name="beta 2", value="0.98"),
+        ]
+    )
+    text, data = config_yaml(d)
+    assert data["d_model"] == 512 and data["train_steps"] == 100000 and data["learning_rate"] is None
+    assert data["beta_2"] == 0.98 and "beta_2: 0.98  # unverified" in text
+    assert data["smoke"]["d_model"] < 64
+
+
+def test_cli_refuses_bad_input_in_one_line(tmp_path, paper):
+    env = {"SMOLAB_MODEL": "smollm2-135m"}
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "x").write_text("x")
+    r = run_cli("reproduce", str(paper), "--out", str(busy), env=env)
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1 and "not empty" in r.stderr
+    notpdf = tmp_path / "notes.pdf"
+    notpdf.write_text("hello")
+    r = run_cli("reproduce", str(notpdf), "--out", str(tmp_path / "o"), env=env)
+    assert r.returncode == 1 and "not a PDF" in r.stderr.strip().splitlines()[-1]
+    assert len([ln for ln in r.stderr.splitlines() if ln.strip() and "━" not in ln]) == 1
