@@ -282,6 +282,57 @@ def reproduce(
         raise typer.Exit(3)
 
 
+@app.command()
+def judge(
+    ctx: typer.Context,
+    repo: Annotated[Path, typer.Argument(help="The repository to judge.")],
+    paper: Annotated[str, typer.Option("--paper", "-p", help="Its paper: a file, or an arXiv id or URL.")],
+    reference: Annotated[
+        Path | None, typer.Option("--reference", "-r", help="A reference implementation to judge against.")
+    ] = None,
+    samples: Annotated[
+        int, typer.Option("--samples", "-n", min=1, max=20, help="Judgements to average.")
+    ] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
+) -> None:
+    """Judge a repository against its paper: critiques and a 1 to 5 correctness score."""
+    import json
+
+    from .models import load_model
+    from .reproduce.judge import Judge
+
+    for folder, what in ((repo, "repository"), (reference, "reference")):
+        if folder is not None and not folder.is_dir():
+            raise SmolabError(f"the {what} {folder} is not a folder")
+    p = _read_paper(paper, False)
+    model = load_model(settings=_settings(ctx))
+    with err.status(f"judging with {model.name}…"):
+        verdict = Judge(model).judge(repo, p, paper, reference=reference, samples=samples)
+    if as_json:
+        data = {
+            "score": verdict.score,
+            "scores": verdict.scores,
+            "critiques": [c.model_dump() for c in verdict.critiques],
+            "prompt_tokens": verdict.prompt_tokens,
+            "cut": verdict.cut,
+        }
+        typer.echo(json.dumps(data, indent=2))
+        return
+    table = Table("severity", "file", "function", "problem", show_lines=False)
+    colours = {"high": "red", "medium": "yellow", "low": "dim"}
+    for c in verdict.critiques:
+        table.add_row(f"[{colours[c.severity]}]{c.severity}[/]", c.file, c.function, c.problem)
+    out = Console()
+    out.print(table)
+    each = ", ".join(str(s) for s in verdict.scores)
+    out.print(
+        f"[bold]score: {verdict.score:.1f} / 5[/bold] (samples: {each}) · "
+        f"{verdict.prompt_tokens:,} prompt tokens"
+    )
+    if verdict.cut:
+        out.print(f"[dim]shown as interfaces only, to fit the window: {', '.join(verdict.cut)}[/dim]")
+
+
 PAPER_HELP = "A .pdf, a .tex, a LaTeX source archive, or an arXiv id or URL (like 1706.03762)."
 REFRESH_HELP = "For an arXiv paper: fetch it again even if cached (the cache is used when offline)."
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydantic import BaseModel, Field
 
@@ -133,3 +135,24 @@ def test_an_abandoned_stream_releases_the_model(small):
             break
     # Would block forever if the first reply still held the model's lock.
     assert small.chat("Say hi.", max_tokens=3).usage.completion_tokens > 0
+
+
+def test_a_schema_llama_cpp_cannot_parse_is_refused_not_ignored(small):
+    from smolab.models import StructuredOutputError
+
+    class Odd(BaseModel):
+        # llama.cpp's grammar parser rejects the "\." this pattern turns into
+        name: str = Field(pattern=r"^[a-z]{1,8}\.py$", max_length=11)
+
+    with pytest.raises(StructuredOutputError, match="cannot be turned into a llama.cpp grammar"):
+        small.chat("Name a Python file.", schema=Odd, max_tokens=20)
+
+
+def test_reproduce_schemas_become_grammars(small):
+    from smolab.models.llamacpp import _check_grammar, _grammar
+    from smolab.reproduce.schemas import Architecture, Judgement, Logic, OverallPlan
+
+    llm = small.backend.llm
+    for schema in (OverallPlan, Architecture, Logic, Judgement):
+        s = schema.model_json_schema()
+        _check_grammar(llm, _grammar(json.dumps(s)), s)  # raises if llama.cpp rejects it

@@ -262,3 +262,40 @@ def test_cli_refuses_bad_input_in_one_line(tmp_path, paper):
     r = run_cli("reproduce", str(notpdf), "--out", str(tmp_path / "o"), env=env)
     assert r.returncode == 1 and "not a PDF" in r.stderr.strip().splitlines()[-1]
     assert len([ln for ln in r.stderr.splitlines() if ln.strip() and "━" not in ln]) == 1
+
+
+def test_judge_averages_samples_and_fits_the_window(paper, tmp_path):
+    from smolab.models import ChatDefaults, ChatModel, ScriptedBackend
+    from smolab.paper import read_paper
+    from smolab.reproduce.judge import Judge
+
+    out = tmp_path / "repo"
+    run(paper, out, Author())
+    scores = iter([3, 4, 5])
+
+    def verdict(messages, params):
+        assert params.json_schema["title"] == "Judgement"
+        return json.dumps(
+            {
+                "critiques": [
+                    {"file": "model.py", "function": "forward", "severity": "medium", "problem": "alpha is fixed"},
+                    {"file": "main.py", "function": "main", "severity": "high", "problem": "no evaluation"},
+                ],
+                "score": next(scores),
+            }
+        )
+
+    backend = ScriptedBackend(context_window=8192, fallback=verdict)
+    v = Judge(ChatModel(backend, ChatDefaults())).judge(out, read_paper(paper), str(paper), samples=3)
+    assert v.scores == [3, 4, 5] and v.score == 4.0
+    assert [c.severity for c in v.critiques] == ["high", "medium"]  # merged across samples, worst first
+    prompt = backend.history[0][0]
+    assert "class GatedSum" in prompt[-1].content and "Digest" not in prompt[0].content
+    assert "y = x + \\alpha h" in prompt[0].content  # the run's digest carries the paper's equation
+    assert len({p[-1].content for p, _ in backend.history}) == 1  # same prompt, different samples
+    assert [params.seed for _, params in backend.history] == [0, 1, 2]
+    # a small window: files become interfaces, and the prompt still fits
+    small = ScriptedBackend(context_window=1400, fallback=verdict)
+    scores = iter([2])
+    v = Judge(ChatModel(small, ChatDefaults())).judge(out, read_paper(paper), str(paper), reference=out)
+    assert v.cut and v.prompt_tokens < 1400 - 300  # the call itself refuses a prompt that does not fit

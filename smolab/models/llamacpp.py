@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import CorruptModelError, ModelNotAvailableError
+from .errors import CorruptModelError, ModelNotAvailableError, StructuredOutputError
 from .types import Chunk, GenerateParams, Message, Usage
 
 # (path, n_ctx, threads) -> (Llama, the lock that serialises its use across threads)
@@ -104,6 +104,29 @@ def _grammar(schema_json: str) -> Any:
     return LlamaGrammar.from_json_schema(schema_json, verbose=False)
 
 
+_CHECKED: set[str] = set()
+
+
+def _check_grammar(llm: Any, grammar: Any, schema: Any) -> None:
+    """llama.cpp reports a grammar it cannot parse on stderr and then samples unconstrained;
+    refuse instead, so a schema is never silently ignored."""
+    import llama_cpp
+
+    text = grammar._grammar
+    if text in _CHECKED:
+        return
+    sampler = llama_cpp.llama_sampler_init_grammar(llm._model.vocab, text.encode(), grammar._root.encode())
+    if not sampler:
+        title = schema.get("title", "the schema") if isinstance(schema, dict) else "the schema"
+        raise StructuredOutputError(
+            f"{title} cannot be turned into a llama.cpp grammar (a pattern it does not support?); "
+            "simplify the schema",
+            last_reply="",
+        )
+    llama_cpp.llama_sampler_free(sampler)
+    _CHECKED.add(text)
+
+
 class LlamaCppBackend:
     """Any GGUF file, run in-process on the CPU."""
 
@@ -179,6 +202,8 @@ class LlamaCppBackend:
             llm.reset()
             cached = 0
         grammar = _grammar(json.dumps(params.json_schema)) if params.json_schema else None
+        if grammar is not None:
+            _check_grammar(llm, grammar, params.json_schema)
         sampled = 0
 
         def count(_ids: Any, _logits: Any) -> bool:

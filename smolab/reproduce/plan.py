@@ -20,13 +20,11 @@ ROLE = (
     "Python repository (PyTorch) that implements its method faithfully and runs on a CPU."
 )
 
-PLAN_ASK = (
-    "Plan the implementation of this paper's method: a two-sentence summary, the components to "
-    "implement, how training works (data, loss, optimizer) and what is evaluated."
-)
+PLAN_ASK = "How should this paper's method be implemented in PyTorch? Fill in the plan."
 ARCHITECTURE_ASK = (
-    "Design the repository: at most 6 Python files with their purpose (main.py runs training and "
-    "evaluation), the classes with their methods, and the call flow of main.py in order."
+    "Design the repository's Python files, at most 6: the model's parts, the data, training and "
+    "evaluation, and main.py which runs them. Give the classes with their methods, and the order "
+    "in which main.py calls things."
 )
 LOGIC_ASK = (
     "For each file of the design: the files of this repository it imports, and its logic step by "

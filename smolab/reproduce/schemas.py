@@ -13,9 +13,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 Short = Annotated[str, Field(max_length=120)]
-FileName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,30}\.py$", max_length=34)]
+FileName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,30}[.]py$", max_length=34)]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,39}$", max_length=40)]
-Package = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$", max_length=40)]
+Package = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$", max_length=40)]
 
 
 class OverallPlan(BaseModel):
@@ -31,21 +31,21 @@ class OverallPlan(BaseModel):
 
 class FileSpec(BaseModel):
     name: FileName
-    purpose: str = Field(max_length=150)
+    purpose: str = Field(max_length=100)
 
 
 class ClassSpec(BaseModel):
     name: Identifier
     file: FileName
-    methods: list[Annotated[str, Field(max_length=60)]] = Field(
-        max_length=5, description="method signatures, e.g. forward(self, x)"
+    methods: list[Annotated[str, Field(max_length=50)]] = Field(
+        max_length=4, description="method signatures, e.g. forward(self, x)"
     )
 
 
 class Call(BaseModel):
     caller: Identifier
     callee: Identifier
-    message: str = Field(max_length=60)
+    message: str = Field(max_length=50)
 
 
 class Architecture(BaseModel):
@@ -53,7 +53,7 @@ class Architecture(BaseModel):
 
     files: list[FileSpec] = Field(min_length=1, max_length=6, description="Python files; main.py runs it all")
     classes: list[ClassSpec] = Field(max_length=6)
-    calls: list[Call] = Field(max_length=8, description="the call flow of main.py, in order")
+    calls: list[Call] = Field(max_length=6, description="the call flow of main.py, in order")
 
 
 class FileLogic(BaseModel):
