@@ -106,6 +106,8 @@ class Author:
     crash_at: str | None = None
     """Raise when a prompt of this kind arrives (a step name as in :meth:`kind`)."""
     delay: float = 0.0
+    garble: str | None = None
+    """Answer the first request for this file with code that does not parse."""
     asked: list[str] = field(default_factory=list)
 
     @staticmethod
@@ -118,6 +120,8 @@ class Author:
             return f"analyze:{m.group(1)}"
         if m := re.search(r"Write the complete file (\S+)\.", ask):
             return f"generate:{m.group(1)}"
+        if "That code does not parse" in ask:
+            return "retry:" + re.search(r"complete, shorter (\S+)\.", ask).group(1)
         if "Write tests/test_method.py" in ask:
             return "generate:tests/test_method.py"
         if m := re.search(r"Fix (\S+) so the check passes", ask):
@@ -180,7 +184,7 @@ class Author:
                         {"name": "train.py", "purpose": "training loop"},
                         {"name": "model.py", "purpose": "the gated sum"},
                     ],
-                    "classes": [{"name": "GatedSum", "file": "model.py", "methods": ["forward(self, xs)"]}],
+                    "classes": [{"name": "GatedSum", "file": "model.py", "methods": ["forward"]}],
                     "calls": [{"caller": "main", "callee": "train", "message": "train(steps, lr)"}],
                 }
             )
@@ -198,8 +202,12 @@ class Author:
             )
         if kind.startswith("analyze:"):
             return f"The design of {kind.split(':')[1]}: small and simple."
+        if kind.startswith("retry:"):
+            return fenced(CODE[kind.split(":")[1]])
         if kind.startswith("generate:"):
             name = kind.split(":")[1]
+            if name == self.garble and self.asked.count(kind) == 1:
+                return fenced("def broken(:\n    pass\n")
             if name == "model.py" and self.broken_import:
                 return fenced(MODEL_BROKEN)
             return fenced(CODE[name])

@@ -278,7 +278,12 @@ def test_judge_averages_samples_and_fits_the_window(paper, tmp_path):
         return json.dumps(
             {
                 "critiques": [
-                    {"file": "model.py", "function": "forward", "severity": "medium", "problem": "alpha is fixed"},
+                    {
+                        "file": "model.py",
+                        "function": "forward",
+                        "severity": "medium",
+                        "problem": "alpha is fixed",
+                    },
                     {"file": "main.py", "function": "main", "severity": "high", "problem": "no evaluation"},
                 ],
                 "score": next(scores),
@@ -299,3 +304,25 @@ def test_judge_averages_samples_and_fits_the_window(paper, tmp_path):
     scores = iter([2])
     v = Judge(ChatModel(small, ChatDefaults())).judge(out, read_paper(paper), str(paper), reference=out)
     assert v.cut and v.prompt_tokens < 1400 - 300  # the call itself refuses a prompt that does not fit
+
+
+def test_design_keeps_within_the_schema_and_always_has_main():
+    from smolab.reproduce.plan import normalize_design
+
+    arch = Architecture.model_validate(
+        {"files": [{"name": f"part{i}.py", "purpose": "x"} for i in range(6)], "classes": [], "calls": []}
+    )
+    logic = Logic.model_validate(
+        {"packages": [], "shared": [], "files": [{"name": "extra.py", "depends_on": [], "logic": "x"}]}
+    )
+    design = normalize_design(arch, logic)
+    names = [f.name for f in design.files]
+    assert len(names) <= 6 and names[-1] == "main.py"
+    Architecture.model_validate(design.model_dump())  # still valid against its own schema
+
+
+def test_code_that_does_not_parse_is_sent_back_once_at_generation(paper, tmp_path):
+    author = Author(garble="train.py")
+    summary = run(paper, tmp_path / "repo", author)
+    assert summary["ok"] and summary["repair_rounds"] == 0
+    assert author.asked.count("retry:train.py") == 1

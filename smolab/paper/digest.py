@@ -276,7 +276,11 @@ def ask_common(model: ChatModel, sentences: dict[int, str], paper_norm: str) -> 
 
 
 METHOD_TITLE = re.compile(r"model|architecture|method|approach|algorithm|framework|network", re.I)
-SKIP_TITLE = re.compile(r"introduction|related|background|conclusion|acknowledg|reference|appendix", re.I)
+SKIP_TITLE = re.compile(
+    r"introduction|related|background|conclusion|acknowledg|reference|appendix|why|result|discussion|"
+    r"limitation|future|ablation|analysis",
+    re.I,
+)
 JUNK_NAMES = {normalize(n) for n in ChunkDigest.model_fields} | {"sentence", "value", "name", "unknown"}
 
 

@@ -21,7 +21,7 @@ from ..paper.digest import UNKNOWN, Digest, digest_paper
 from ..sandbox import Limits
 from . import generate as gen
 from . import plan as pl
-from .code import add_missing_imports, extract_code, interface, requirements
+from .code import add_missing_imports, extract_code, interface, parse_error, requirements
 from .errors import NothingToImplement, ReproduceError
 from .repair import apply_reply, quick_fixes, repair_ask, targets
 from .report import write_report
@@ -262,23 +262,39 @@ class Pipeline:
             def do(name: str = name, i: int = i) -> dict[str, Any]:
                 analysis = self.run.load_text(f"analysis/{name}.md") or ""
                 ask = gen.code_ask(name, analysis, self._interfaces(order[:i]), config_keys)
-                reply = self.model.chat(self._fit(system, [ask], CODE_TOKENS), max_tokens=CODE_TOKENS)
-                code, added = add_missing_imports(extract_code(reply.text))
-                self.run.write_file(name, code)
-                return {"lines": code.count("\n"), "imports_added": added, "finish": reply.finish_reason}
+                return self._write_code(system, name, ask)
 
             self.step(f"generate/{name}", "generate", do)
         self._progress("generate", len(order), total)
 
         def tests() -> dict[str, Any]:
-            ask = gen.test_ask(self._interfaces(order), config_keys)
-            reply = self.model.chat(self._fit(system, [ask], CODE_TOKENS), max_tokens=CODE_TOKENS)
-            code, added = add_missing_imports(extract_code(reply.text))
-            self.run.write_file(gen.TEST_FILE, code)
-            return {"lines": code.count("\n"), "imports_added": added}
+            return self._write_code(system, gen.TEST_FILE, gen.test_ask(self._interfaces(order), config_keys))
 
         self.step(f"generate/{gen.TEST_FILE}", "generate", tests)
         self._progress("generate", total, total)
+
+    def _write_code(self, system: str, name: str, ask: str) -> dict[str, Any]:
+        """Ask for a file; a reply that does not parse is sent back once with its syntax error
+        (often a reply cut at its token limit, or prose around the code)."""
+        messages = self._fit(system, [ask], CODE_TOKENS)
+        reply = self.model.chat(messages, max_tokens=CODE_TOKENS)
+        code = extract_code(reply.text)
+        error = parse_error(code)
+        if error:
+            again = [
+                *messages,
+                Message("assistant", reply.text),
+                Message(
+                    "user", f"That code does not parse ({error}). Reply with the complete, shorter {name}."
+                ),
+            ]
+            if self.model.count_tokens(again) + CODE_TOKENS <= self.model.context_window:
+                retry = extract_code(self.model.chat(again, max_tokens=CODE_TOKENS).text)
+                if not parse_error(retry):
+                    code, error = retry, None
+        code, added = add_missing_imports(code)
+        self.run.write_file(name, code)
+        return {"lines": code.count("\n"), "imports_added": added, "parses": error is None}
 
     def scaffold(
         self, paper: Paper, digest: Digest, ov: OverallPlan, arch: Architecture, order: list[str]

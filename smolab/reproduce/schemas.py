@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 Short = Annotated[str, Field(max_length=120)]
 FileName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,30}[.]py$", max_length=34)]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,39}$", max_length=40)]
+MethodName = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,30}$", max_length=31)]
 Package = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$", max_length=40)]
 
 
@@ -37,9 +38,7 @@ class FileSpec(BaseModel):
 class ClassSpec(BaseModel):
     name: Identifier
     file: FileName
-    methods: list[Annotated[str, Field(max_length=50)]] = Field(
-        max_length=4, description="method signatures, e.g. forward(self, x)"
-    )
+    methods: list[MethodName] = Field(max_length=4, description="method names, e.g. forward")
 
 
 class Call(BaseModel):
