@@ -158,3 +158,14 @@ def test_reply_cut_by_a_small_window_tells_the_model(scripted):
     retry = backend.history[1][0]
     assert f"cut off at {first_limit} tokens" in retry[-1].content
     assert [m.role for m in retry] == ["user"]  # the useless cut-off text is not sent back
+
+
+def test_until_ends_a_reply_early_and_still_records_it(scripted):
+    model, backend = scripted
+    seen = []
+    model.add_observer(seen.append)
+    backend.enqueue("one two three four five six seven eight")
+    reply = model.chat("count", max_tokens=50, until=lambda text: "four" in text)
+    assert reply.text == "one two three four"
+    assert len(seen) == 1 and seen[0].completion.usage.completion_tokens == 4
+    assert seen[0].completion.usage.prompt_tokens == model.count_tokens("count")

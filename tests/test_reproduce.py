@@ -310,10 +310,10 @@ def test_design_keeps_within_the_schema_and_always_has_main():
     from smolab.reproduce.plan import normalize_design
 
     arch = Architecture.model_validate(
-        {"files": [{"name": f"part{i}.py", "purpose": "x"} for i in range(6)], "classes": [], "calls": []}
+        {"files": [{"name": f"part{i}.py", "purpose": "x"} for i in range(4)], "classes": [], "calls": []}
     )
     logic = Logic.model_validate(
-        {"packages": [], "shared": [], "files": [{"name": "extra.py", "depends_on": [], "logic": "x"}]}
+        {"packages": [], "shared": [], "files": [{"name": "extra.py", "depends_on": [], "logic": "x" * 300}]}
     )
     design = normalize_design(arch, logic)
     names = [f.name for f in design.files]
@@ -326,3 +326,38 @@ def test_code_that_does_not_parse_is_sent_back_once_at_generation(paper, tmp_pat
     summary = run(paper, tmp_path / "repo", author)
     assert summary["ok"] and summary["repair_rounds"] == 0
     assert author.asked.count("retry:train.py") == 1
+
+
+def test_cli_judge_refuses_a_missing_repository(tmp_path, paper):
+    r = run_cli("judge", str(tmp_path / "nope"), "--paper", str(paper), env={"SMOLAB_MODEL": "smollm2-135m"})
+    assert r.returncode == 1 and r.stderr.strip().count("\n") == 0 and "is not a folder" in r.stderr
+
+
+def test_a_repetition_loop_is_detected_and_undone():
+    from smolab.reproduce.code import drop_repeats, repeating
+
+    loop = "import torch\n" + "from torch.nn.utils.rnn import pad_sequence_with_lengths\n" * 4
+    assert repeating(loop)
+    assert repeating("x = 1\n" + "a = f(b)\nc = g(a)\n" * 3)
+    assert not repeating("def f():\n    return 1\n\n\ndef g():\n    return 2\n")
+    assert not repeating("    )\n    )\n    )\n    )\n")  # short lines repeat legitimately
+    cleaned = drop_repeats(loop + "x = 1\nx = 1\n")
+    assert cleaned.count("pad_sequence_with_lengths") == 1 and cleaned.count("x = 1") == 1
+
+
+def test_generation_stops_at_a_loop_instead_of_the_token_limit(paper, tmp_path):
+    class Looping(Author):
+        def answer(self, kind, messages):
+            if kind == "generate:train.py":
+                return "```python\n" + TRAIN_LOOP + "```"
+            return super().answer(kind, messages)
+
+    author = Looping()
+    out = tmp_path / "repo"
+    run(paper, out, author)
+    step = json.loads((out / ".smolab" / "steps" / "generate__train.py.json").read_text())
+    assert step["result"]["looped"] is True
+    assert step["completion_tokens"] < 300  # cut at the loop, not at 1,400 tokens
+
+
+TRAIN_LOOP = "from model import GatedSum\n" + "import os\n" * 400

@@ -57,15 +57,26 @@ Observer = Callable[[CallRecord], None]
 class Stream:
     """Iterate for text deltas; after the loop ``completion`` holds the whole reply and usage."""
 
-    def __init__(self, chunks: Iterator[Chunk], finish: Callable[[Completion], None], model: str):
+    def __init__(
+        self,
+        chunks: Iterator[Chunk],
+        finish: Callable[[Completion], None],
+        model: str,
+        until: Callable[[str], bool] | None = None,
+        prompt_tokens: int = 0,
+    ):
         self._chunks = chunks
         self._finish = finish
         self._model = model
+        self._until = until
+        self._prompt_tokens = prompt_tokens
         self.completion: Completion | None = None
 
     def __iter__(self) -> Iterator[str]:
         parts: list[str] = []
         usage, reason = Usage(), "stop"
+        start = time.perf_counter()
+        cut = False
         try:
             for chunk in self._chunks:
                 if chunk.text:
@@ -75,9 +86,19 @@ class Stream:
                     usage = chunk.usage
                 if chunk.finish_reason is not None:
                     reason = chunk.finish_reason
+                if self._until is not None and chunk.text and self._until("".join(parts)):
+                    cut = True
+                    break
         finally:
             # A caller that stops early (Ctrl-C, break) must not leave a model locked mid-reply.
             self.close()
+        if cut:
+            # Stopped by ``until`` before the backend reported usage: count what is known.
+            usage = Usage(
+                prompt_tokens=self._prompt_tokens,
+                completion_tokens=len(parts),
+                seconds=time.perf_counter() - start,
+            )
         self.completion = Completion("".join(parts), self._model, reason, usage)  # type: ignore[arg-type]
         self._finish(self.completion)
 
@@ -189,12 +210,16 @@ class ChatModel:
         temperature: float | None = None,
         seed: int | None = None,
         stop: Sequence[str] | None = None,
+        until: Callable[[str], bool] | None = None,
     ) -> Stream:
-        """Stream a reply token by token. Raises ContextLengthError before any call if it won't fit."""
+        """Stream a reply token by token. Raises ContextLengthError before any call if it won't fit.
+
+        ``until`` sees the reply so far after each piece and ends it early when it returns True
+        (a guard against a small model repeating itself to its token limit)."""
         msgs = as_messages(messages)
         params = self._params(max_tokens, temperature, seed, stop)
-        self.check_fits(msgs, params.max_tokens)
-        return Stream(self._open(msgs, params), self._record(msgs, params, 1), self.name)
+        n = self.check_fits(msgs, params.max_tokens)
+        return Stream(self._open(msgs, params), self._record(msgs, params, 1), self.name, until, n)
 
     @overload
     def chat(
@@ -206,6 +231,7 @@ class ChatModel:
         temperature: float | None = None,
         seed: int | None = None,
         stop: Sequence[str] | None = None,
+        until: Callable[[str], bool] | None = None,
     ) -> Completion: ...
 
     @overload
@@ -229,11 +255,15 @@ class ChatModel:
         temperature: float | None = None,
         seed: int | None = None,
         stop: Sequence[str] | None = None,
+        until: Callable[[str], bool] | None = None,
     ) -> Completion | T:
-        """One reply. With ``schema`` (a pydantic model) returns a validated instance of it."""
+        """One reply. With ``schema`` (a pydantic model) returns a validated instance of it.
+        ``until``: as for :meth:`stream` (free-text replies only)."""
         if schema is not None:
             return self._structured(messages, schema, self._params(max_tokens, temperature, seed, stop))
-        s = self.stream(messages, max_tokens=max_tokens, temperature=temperature, seed=seed, stop=stop)
+        s = self.stream(
+            messages, max_tokens=max_tokens, temperature=temperature, seed=seed, stop=stop, until=until
+        )
         s.text()
         assert s.completion is not None
         return s.completion

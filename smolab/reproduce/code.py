@@ -176,3 +176,36 @@ def add_missing_imports(code: str) -> tuple[str, list[str]]:
     except SyntaxError:
         pass
     return "\n".join([*lines[:at], *added, *lines[at:]]) + "\n", added
+
+
+def repeating(text: str, window: int = 8) -> bool:
+    """True when a reply has fallen into a loop: its last complete line four times in a row, or
+    its last block of 2 to ``window`` lines three times in a row (small models do this until
+    their token limit)."""
+    lines = [ln.strip() for ln in text.split("\n")[:-1] if ln.strip()]
+    for size in range(1, window + 1):
+        times = 4 if size == 1 else 3
+        if len(lines) < size * times:
+            break
+        block = lines[-size:]
+        if sum(len(x) for x in block) < 12:
+            continue  # closing brackets and the like repeat legitimately
+        if all(lines[len(lines) - size * (i + 1) : len(lines) - size * i] == block for i in range(times)):
+            return True
+    return False
+
+
+def drop_repeats(code: str) -> str:
+    """Undo a repetition loop: repeated import lines kept once, runs of one line kept once."""
+    out: list[str] = []
+    imports: set[str] = set()
+    for line in code.splitlines():
+        s = line.strip()
+        if s.startswith(("import ", "from ")) and " import " in f" {s}":
+            if s in imports:
+                continue
+            imports.add(s)
+        if out and s and line == out[-1] and not s.startswith(("#", ")", "]", "}")):
+            continue
+        out.append(line)
+    return "\n".join(out) + "\n"

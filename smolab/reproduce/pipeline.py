@@ -21,7 +21,15 @@ from ..paper.digest import UNKNOWN, Digest, digest_paper
 from ..sandbox import Limits
 from . import generate as gen
 from . import plan as pl
-from .code import add_missing_imports, extract_code, interface, parse_error, requirements
+from .code import (
+    add_missing_imports,
+    drop_repeats,
+    extract_code,
+    interface,
+    parse_error,
+    repeating,
+    requirements,
+)
 from .errors import NothingToImplement, ReproduceError
 from .repair import apply_reply, quick_fixes, repair_ask, targets
 from .report import write_report
@@ -242,7 +250,8 @@ class Pipeline:
 
             def do(name: str = name) -> dict[str, Any]:
                 ask = gen.analysis_ask(name, purposes.get(name, ""), logic.get(name, ""))
-                reply = self.model.chat(self._fit(system, [ask], ANALYSIS_TOKENS), max_tokens=ANALYSIS_TOKENS)
+                messages = self._fit(system, [ask], ANALYSIS_TOKENS)
+                reply = self.model.chat(messages, max_tokens=ANALYSIS_TOKENS, until=repeating)
                 self.run.save_text(f"analysis/{name}.md", reply.text.strip() + "\n")
                 return {}
 
@@ -277,8 +286,9 @@ class Pipeline:
         """Ask for a file; a reply that does not parse is sent back once with its syntax error
         (often a reply cut at its token limit, or prose around the code)."""
         messages = self._fit(system, [ask], CODE_TOKENS)
-        reply = self.model.chat(messages, max_tokens=CODE_TOKENS)
-        code = extract_code(reply.text)
+        reply = self.model.chat(messages, max_tokens=CODE_TOKENS, until=repeating)
+        looped = repeating(reply.text)
+        code = drop_repeats(extract_code(reply.text)) if looped else extract_code(reply.text)
         error = parse_error(code)
         if error:
             again = [
@@ -289,12 +299,14 @@ class Pipeline:
                 ),
             ]
             if self.model.count_tokens(again) + CODE_TOKENS <= self.model.context_window:
-                retry = extract_code(self.model.chat(again, max_tokens=CODE_TOKENS).text)
+                retry = drop_repeats(
+                    extract_code(self.model.chat(again, max_tokens=CODE_TOKENS, until=repeating).text)
+                )
                 if not parse_error(retry):
                     code, error = retry, None
         code, added = add_missing_imports(code)
         self.run.write_file(name, code)
-        return {"lines": code.count("\n"), "imports_added": added, "parses": error is None}
+        return {"lines": code.count("\n"), "imports_added": added, "parses": error is None, "looped": looped}
 
     def scaffold(
         self, paper: Paper, digest: Digest, ov: OverallPlan, arch: Architecture, order: list[str]
@@ -345,7 +357,8 @@ class Pipeline:
             name = failure.file or "main.py"
             others = self._interfaces([n for n in editable if n != name])
             ask = repair_ask(name, files[name], failure.error, others)
-            reply = self.model.chat(self._fit(system, [ask], CODE_TOKENS + 200), max_tokens=CODE_TOKENS + 200)
+            messages = self._fit(system, [ask], CODE_TOKENS + 200)
+            reply = self.model.chat(messages, max_tokens=CODE_TOKENS + 200, until=repeating)
             new = apply_reply(files[name], reply.text)
             if new is not None:
                 files[name] = new

@@ -66,7 +66,7 @@ def normalize_design(arch: Architecture, logic: Logic) -> Architecture:
     files = {f.name: f for f in arch.files}
     for fl in logic.files:
         if fl.name not in files:
-            files[fl.name] = FileSpec(name=fl.name, purpose=fl.logic[:150])
+            files[fl.name] = FileSpec(name=fl.name, purpose=fl.logic[:100])
     main = files.pop("main.py", None) or FileSpec(
         name="main.py", purpose="runs training and evaluation; --smoke for a tiny run"
     )

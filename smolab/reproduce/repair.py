@@ -3,7 +3,7 @@ file replaces the old one only if it parses. Cheap fixes that need no model come
 
 from __future__ import annotations
 
-from .code import add_missing_imports, extract_code, parse_error
+from .code import add_missing_imports, drop_repeats, extract_code, parse_error
 from .verify import Failure, Verification
 
 # Checks in the order their failures are fixed: a file that does not parse hides every other error.
@@ -41,7 +41,7 @@ def repair_ask(name: str, code: str, error: str, interfaces: str) -> str:
 def apply_reply(old: str, reply: str) -> str | None:
     """The new file from a repair reply, or None when it would not be an improvement to apply
     (it does not parse while the old one did, or it is empty or unchanged)."""
-    new = extract_code(reply)
+    new = drop_repeats(extract_code(reply))
     new, _ = add_missing_imports(new)
     if not new.strip() or new == old:
         return None
