@@ -361,3 +361,18 @@ def test_generation_stops_at_a_loop_instead_of_the_token_limit(paper, tmp_path):
 
 
 TRAIN_LOOP = "from model import GatedSum\n" + "import os\n" * 400
+
+
+def test_imports_that_cannot_work_are_pointed_at_what_exists():
+    from smolab.reproduce.code import fix_imports
+
+    files = {
+        "transformer.py": "class Encoder:\n    pass\n\n\ndef build():\n    return Encoder()\n",
+        "main.py": "import pyyaml\nfrom transformers import Encoder, build\nfrom torch import nn\n",
+        "other.py": "from transformers import Missing\n",
+    }
+    changes = fix_imports(files)
+    assert files["main.py"].splitlines()[:2] == ["import yaml", "from transformer import Encoder, build"]
+    assert "from torch import nn" in files["main.py"]  # installed packages are left alone
+    assert files["other.py"] == "from transformers import Missing\n" and "other.py" not in changes
+    assert len(changes["main.py"]) == 2

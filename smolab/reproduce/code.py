@@ -209,3 +209,64 @@ def drop_repeats(code: str) -> str:
             continue
         out.append(line)
     return "\n".join(out) + "\n"
+
+
+# Distribution names small models import as if they were modules.
+MODULE_NAMES = {"pyyaml": "yaml", "scikit_learn": "sklearn", "pillow": "PIL", "opencv": "cv2"}
+
+
+def defined_names(code: str) -> set[str]:
+    """Names a module binds at top level (classes, functions, assignments, imports)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set(re.findall(r"^(?:class|def)\s+(\w+)", code, re.M))
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
+
+
+def fix_imports(files: dict[str, str]) -> dict[str, list[str]]:
+    """Imports that cannot work, pointed at what exists: ``import pyyaml`` → ``import yaml``, and
+    ``from transformers import Encoder`` → ``from transformer import Encoder`` when no such
+    package is installed and a module of this repository defines those names. Returns the
+    changes per file."""
+    import importlib.util
+
+    local = {n.removesuffix(".py"): defined_names(c) for n, c in files.items() if "/" not in n}
+    changes: dict[str, list[str]] = {}
+    for name, code in files.items():
+        lines = code.splitlines()
+        for i, line in enumerate(lines):
+            m = re.match(r"^(\s*)import (\w+)(\s+as\s+\w+)?\s*$", line)
+            if m and m.group(2) in MODULE_NAMES:
+                real = MODULE_NAMES[m.group(2)]
+                lines[i] = f"{m.group(1)}import {real}{m.group(3) or ''}"
+                if not m.group(3) and f"{m.group(2)}." in code:  # used under the wrong name too
+                    lines[i] += f"\n{m.group(1)}import {real} as {m.group(2)}"
+                changes.setdefault(name, []).append(f"{line.strip()} -> {lines[i].strip()}")
+                continue
+            m = re.match(r"^(\s*)from ([\w.]+) import (.+)$", line)
+            if not m or m.group(2).split(".")[0] in local or m.group(2).startswith("."):
+                continue
+            module = m.group(2)
+            try:
+                found = importlib.util.find_spec(module.split(".")[0]) is not None
+            except (ImportError, ValueError):
+                found = False
+            if found:
+                continue
+            wanted = {w.split(" as ")[0].strip(" ()") for w in m.group(3).split(",")} - {""}
+            best = max(local, key=lambda mod: len(wanted & local[mod]), default=None)
+            if best and wanted and wanted <= local[best] and best != name.removesuffix(".py"):
+                lines[i] = f"{m.group(1)}from {best} import {m.group(3)}"
+                changes.setdefault(name, []).append(f"{line.strip()} -> {lines[i].strip()}")
+        if name in changes:
+            files[name] = "\n".join(lines) + "\n"
+    return changes

@@ -3,27 +3,33 @@ file replaces the old one only if it parses. Cheap fixes that need no model come
 
 from __future__ import annotations
 
-from .code import add_missing_imports, drop_repeats, extract_code, parse_error
+from .code import add_missing_imports, drop_repeats, extract_code, fix_imports, parse_error
 from .verify import Failure, Verification
 
-# Checks in the order their failures are fixed: a file that does not parse hides every other error.
-PRIORITY = ("parse", "ruff", "imports", "main", "tests")
+# Checks in the order their failures are fixed: a file that does not parse, or that cannot be
+# imported, hides every other error; an undefined name deep in a function only fails when run.
+PRIORITY = ("parse", "imports", "main", "ruff", "tests")
+MAX_ERROR_CHARS = 2500
 
 
-def targets(v: Verification, fixed_files: set[str], editable: list[str], limit: int = 3) -> list[Failure]:
-    """The failures to fix this round, at most one per file, most basic first."""
-    chosen: dict[str, Failure] = {}
+def targets(v: Verification, fixed_files: set[str], editable: list[str], limit: int = 4) -> list[Failure]:
+    """The files to fix this round, most basic failure first; each with all its errors."""
+    chosen: dict[str, list[Failure]] = {}
     for check in PRIORITY:
         for f in v.failures:
             if f.check != check:
                 continue
             name = f.file if f.file in editable else ("main.py" if check in ("main", "tests") else None)
-            if name is None or name in chosen or name in fixed_files:
+            if name is None or name in fixed_files:
                 continue
-            chosen[name] = Failure(f.check, name, f.error)
-            if len(chosen) == limit:
-                return list(chosen.values())
-    return list(chosen.values())
+            if name not in chosen and len(chosen) == limit:
+                continue
+            chosen.setdefault(name, []).append(f)
+    out = []
+    for name, failures in chosen.items():
+        text = "\n\n".join(f.error for f in failures)
+        out.append(Failure(failures[0].check, name, text[:MAX_ERROR_CHARS]))
+    return out
 
 
 def repair_ask(name: str, code: str, error: str, interfaces: str) -> str:
@@ -51,11 +57,12 @@ def apply_reply(old: str, reply: str) -> str | None:
 
 
 def quick_fixes(files: dict[str, str]) -> dict[str, list[str]]:
-    """Imports added for well-known names used undefined (``torch``, ``nn``, ``np``…), per file."""
-    changed = {}
+    """Fixes that need no model, per file: imports pointed at what exists (``import pyyaml``,
+    a misspelt local module), and imports added for well-known names used undefined."""
+    changed = fix_imports(files)
     for name, code in files.items():
         new, added = add_missing_imports(code)
         if added:
             files[name] = new
-            changed[name] = added
+            changed.setdefault(name, []).extend(added)
     return changed

@@ -80,7 +80,11 @@ def write_report(run: RunDir, title: str, model: str, results: list[Verification
     ]
     if last.failures:
         lines += ["", "## What still fails", ""]
-        for f in last.failures[:12]:
+        shown: dict[str, int] = {}
+        for f in last.failures:
+            shown[f.check] = shown.get(f.check, 0) + 1
+            if shown[f.check] > 4:
+                continue
             where = f" in `{f.file}`" if f.file else ""
             first_line = next((ln for ln in reversed(f.error.splitlines()) if ln.strip()), "")
             lines.append(f"- {f.check}{where}: `{first_line[:200]}`")
