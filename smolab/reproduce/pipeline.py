@@ -12,7 +12,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from ..models import ChatModel, Message
 from ..models.chat import CallRecord
@@ -36,6 +38,8 @@ from .report import write_report
 from .rundir import RunDir, StepRecord
 from .schemas import Architecture, Logic, OverallPlan
 from .verify import Verification, verify
+
+T = TypeVar("T", bound=BaseModel)
 
 MIN_WINDOW = 4096
 CODE_TOKENS = 1400
@@ -188,28 +192,12 @@ class Pipeline:
         text = digest.render()
         self._progress("plan", 0, 3)
 
-        def overall() -> dict[str, Any]:
-            p = self.model.chat(
-                self._fit(pl.preamble(text), [pl.PLAN_ASK], 600), schema=OverallPlan, temperature=0
-            )
-            self.run.save_json("plan.json", p.model_dump())
-            return {}
-
-        self.step("plan/overall", "plan", overall)
-        ov = OverallPlan.model_validate(self.run.load_json("plan.json"))
+        ov = self._planned("plan/overall", "plan.json", OverallPlan, pl.preamble(text), pl.PLAN_ASK, 600)
         self._progress("plan", 1, 3)
-
-        def architecture() -> dict[str, Any]:
-            a = self.model.chat(
-                self._fit(pl.preamble(text, pl.render_overall(ov)), [pl.ARCHITECTURE_ASK], 1200),
-                schema=Architecture,
-                temperature=0,
-            )
-            self.run.save_json("architecture.json", a.model_dump())
-            return {}
-
-        self.step("plan/architecture", "plan", architecture)
-        arch = Architecture.model_validate(self.run.load_json("architecture.json"))
+        system = pl.preamble(text, pl.render_overall(ov))
+        arch = self._planned(
+            "plan/architecture", "architecture.json", Architecture, system, pl.ARCHITECTURE_ASK, 1200
+        )
         self._progress("plan", 2, 3)
 
         def logic() -> dict[str, Any]:
@@ -229,6 +217,17 @@ class Pipeline:
         lg = Logic.model_validate(self.run.load_json("logic.json"))
         design = Architecture.model_validate(self.run.load_json("design.json"))
         return ov, design, lg, order
+
+    def _planned(self, key: str, artifact: str, schema: type[T], system: str, ask: str, reply: int) -> T:
+        """One schema-bound planning step: asked once, saved as ``artifact``, loaded from it."""
+
+        def do() -> dict[str, Any]:
+            answer = self.model.chat(self._fit(system, [ask], reply), schema=schema, temperature=0)
+            self.run.save_json(artifact, answer.model_dump())
+            return {}
+
+        self.step(key, "plan", do)
+        return schema.model_validate(self.run.load_json(artifact))
 
     @staticmethod
     def _plan_text(ov: OverallPlan, arch: Architecture, lg: Logic, order: list[str]) -> str:
