@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
 from .models.registry import DEFAULT_MODEL
@@ -80,6 +80,31 @@ class Settings(BaseSettings):
     request_timeout: float = Field(600.0, gt=0, description="seconds per HTTP request")
     arxiv_url: str = Field("https://arxiv.org", description="arXiv (or a mirror) for papers given by id")
     arxiv_interval: float = Field(3.0, ge=0, description="seconds between requests to arXiv (its policy: 3)")
+    arxiv_api_url: str = Field(
+        "https://export.arxiv.org/api/query", description="arXiv search API for the agent's search_papers"
+    )
+    hf_url: str = Field("https://huggingface.co", description="Hugging Face hub for the agent's search tools")
+    github_api_url: str = Field("https://api.github.com", description="GitHub API for search_github_code")
+    allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="agent actions allowed without asking: network, install, write_outside, read_outside, "
+        "delete, job, destructive, all, or tool:NAME",
+    )
+    tools: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="the user's tools for the agent: tools.py files or modules[:function]",
+    )
+    mcp_servers: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="MCP servers for the agent: name -> {command, args, env} (stdio) or {url} "
+        "(streamable HTTP)",
+    )
+
+    @field_validator("allow", "tools", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        # SMOLAB_ALLOW=network,install as well as a TOML list
+        return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
 
     @property
     def models_dir(self) -> Path:
@@ -88,6 +113,10 @@ class Settings(BaseSettings):
     @property
     def papers_dir(self) -> Path:
         return self.home / "papers"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.home / "runs"
 
     @classmethod
     def settings_customise_sources(

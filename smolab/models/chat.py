@@ -155,6 +155,7 @@ class ChatModel:
         temperature: float | None,
         seed: int | None,
         stop: Sequence[str] | None,
+        grammar: str | None = None,
     ) -> GenerateParams:
         d = self.defaults
         return GenerateParams(
@@ -162,7 +163,13 @@ class ChatModel:
             temperature=d.temperature if temperature is None else temperature,
             seed=d.seed if seed is None else seed,
             stop=tuple(stop or ()),
+            grammar=grammar,
         )
+
+    @property
+    def supports_grammar(self) -> bool:
+        """Whether the backend constrains decoding to a grammar (local GGUFs do)."""
+        return bool(getattr(self.backend, "supports_grammar", False))
 
     def check_fits(self, messages: list[Message], max_tokens: int) -> int:
         """Raise ContextLengthError unless prompt + max_tokens fits; return the prompt's tokens."""
@@ -211,13 +218,15 @@ class ChatModel:
         seed: int | None = None,
         stop: Sequence[str] | None = None,
         until: Callable[[str], bool] | None = None,
+        grammar: str | None = None,
     ) -> Stream:
         """Stream a reply token by token. Raises ContextLengthError before any call if it won't fit.
 
         ``until`` sees the reply so far after each piece and ends it early when it returns True
-        (a guard against a small model repeating itself to its token limit)."""
+        (a guard against a small model repeating itself to its token limit). ``grammar`` (GBNF)
+        constrains the reply where :attr:`supports_grammar`; elsewhere it is ignored."""
         msgs = as_messages(messages)
-        params = self._params(max_tokens, temperature, seed, stop)
+        params = self._params(max_tokens, temperature, seed, stop, grammar)
         n = self.check_fits(msgs, params.max_tokens)
         return Stream(self._open(msgs, params), self._record(msgs, params, 1), self.name, until, n)
 
@@ -232,6 +241,7 @@ class ChatModel:
         seed: int | None = None,
         stop: Sequence[str] | None = None,
         until: Callable[[str], bool] | None = None,
+        grammar: str | None = None,
     ) -> Completion: ...
 
     @overload
@@ -256,13 +266,20 @@ class ChatModel:
         seed: int | None = None,
         stop: Sequence[str] | None = None,
         until: Callable[[str], bool] | None = None,
+        grammar: str | None = None,
     ) -> Completion | T:
         """One reply. With ``schema`` (a pydantic model) returns a validated instance of it.
-        ``until``: as for :meth:`stream` (free-text replies only)."""
+        ``until`` and ``grammar``: as for :meth:`stream` (free-text replies only)."""
         if schema is not None:
             return self._structured(messages, schema, self._params(max_tokens, temperature, seed, stop))
         s = self.stream(
-            messages, max_tokens=max_tokens, temperature=temperature, seed=seed, stop=stop, until=until
+            messages,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            seed=seed,
+            stop=stop,
+            until=until,
+            grammar=grammar,
         )
         s.text()
         assert s.completion is not None

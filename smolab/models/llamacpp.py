@@ -104,6 +104,13 @@ def _grammar(schema_json: str) -> Any:
     return LlamaGrammar.from_json_schema(schema_json, verbose=False)
 
 
+@lru_cache(maxsize=32)
+def _gbnf(text: str) -> Any:
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    return LlamaGrammar.from_string(text, verbose=False)
+
+
 _CHECKED: set[str] = set()
 
 
@@ -201,9 +208,13 @@ class LlamaCppBackend:
         else:
             llm.reset()
             cached = 0
-        grammar = _grammar(json.dumps(params.json_schema)) if params.json_schema else None
-        if grammar is not None:
+        grammar = None
+        if params.json_schema:
+            grammar = _grammar(json.dumps(params.json_schema))
             _check_grammar(llm, grammar, params.json_schema)
+        elif params.grammar:
+            grammar = _gbnf(params.grammar)
+            _check_grammar(llm, grammar, {"title": "the grammar"})
         sampled = 0
 
         def count(_ids: Any, _logits: Any) -> bool:

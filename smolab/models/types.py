@@ -48,6 +48,9 @@ class GenerateParams:
     seed: int | None = None
     stop: tuple[str, ...] = ()
     json_schema: dict[str, Any] | None = None
+    grammar: str | None = None
+    """A GBNF grammar the reply must follow, on backends with ``supports_grammar`` (others ignore it
+    and the caller checks the reply)."""
 
 
 @dataclass

@@ -3,11 +3,12 @@ or CPython on WebAssembly under Node in the same jail (``wasm``, pure Python onl
 
 from .errors import SandboxError, SandboxPathError, SandboxUnavailableError
 from .process import ProcessSandbox
-from .types import Limits, RunResult, Sandbox, Status
+from .types import HostHandler, Limits, RunResult, Sandbox, Status
 from .wasm import UNAVAILABLE as WASM_UNAVAILABLE
 from .wasm import WasmSandbox
 
 __all__ = [
+    "HostHandler",
     "Limits",
     "ProcessSandbox",
     "RunResult",

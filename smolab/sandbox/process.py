@@ -28,7 +28,7 @@ from typing import Any
 from .cgroup import Cgroup
 from .errors import SandboxError, SandboxUnavailableError
 from .paths import check_disk, read_workspace_file, write_workspace_file
-from .types import Limits, RunResult
+from .types import HostHandler, Limits, RunResult
 
 WORKER = Path(__file__).with_name("worker.py")
 INSIDE_WORKSPACE = "/workspace"
@@ -145,6 +145,8 @@ class ProcessSandbox:
         self._oom_seen = 0
         self._calls = 0
         self._pending = b""
+        self.host: HostHandler | None = None
+        """Answers the code's calls of host tools (``__host_call__`` inside); None refuses them."""
 
     @property
     def process_limit_enforced(self) -> bool:
@@ -347,6 +349,14 @@ class ProcessSandbox:
         try:
             self._write_frame(req)
             reply = self._receive(timeout)
+            paused = 0.0
+            while reply is not None and "host" in reply:
+                # The code called a host tool: the clock stops while the host works (a person
+                # may be answering an approval), then the cell's remaining time goes on.
+                t0 = time.perf_counter()
+                self._write_frame(self._answer_host(reply))
+                paused += time.perf_counter() - t0
+                reply = self._receive(max(0.0, timeout - (time.perf_counter() - start - paused)))
             if reply is None:
                 return self._interrupt(start, timeout)
             if reply.get("call") != self._calls:
@@ -367,6 +377,20 @@ class ProcessSandbox:
             if over and result.status == "ok":
                 result.status, result.exit_code, result.message = "error", 1, over
         return result
+
+    def _answer_host(self, request: dict[str, Any]) -> dict[str, Any]:
+        name = str(request.get("host"))
+        if self.host is None:
+            return {"error": f"{name} is not available: this session has no host tools"}
+        args, kwargs = request.get("args"), request.get("kwargs")
+        if not isinstance(args, list) or not isinstance(kwargs, dict):
+            return {"error": f"{name}: malformed call"}
+        try:
+            frame = self.host(name, args, kwargs)
+            json.dumps(frame)
+        except Exception as err:  # a host tool's failure is the code's error, not the session's
+            return {"error": f"{name} failed: {type(err).__name__}: {err}"}
+        return frame
 
     def _interrupt(self, start: float, timeout: float) -> RunResult:
         """Wall-clock limit: interrupt the code (state survives); if it will not stop, kill the session."""

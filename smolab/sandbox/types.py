@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 Status = Literal["ok", "error", "timeout", "out_of_memory", "killed", "output_truncated"]
 
@@ -49,6 +49,15 @@ class RunResult:
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+
+class HostHandler(Protocol):
+    """Answers a tool call the sandboxed code makes to the host (``__host_call__(name, args, kwargs)``).
+
+    Returns the frame sent back: ``{"result": value}``, ``{"error": "one line"}`` (raised inside as
+    ``HostError``), or ``{"stop": True}`` to end the running cell cleanly."""
+
+    def __call__(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]: ...
 
 
 class Sandbox(Protocol):

@@ -71,9 +71,52 @@ def _read_exact(n: int) -> bytes:
     return buf[:n]
 
 
-def _send(obj: dict[str, Any]) -> None:
-    data = json.dumps(obj).encode()
-    os.write(PROTO_OUT, struct.pack(">I", len(data)) + data)
+def _plain(obj: Any) -> Any:
+    """Arrays, tensors and numpy scalars as lists and numbers; anything else as its str()."""
+    for attr in ("tolist", "item"):
+        if callable(getattr(obj, attr, None)):
+            try:
+                return getattr(obj, attr)()
+            except Exception:
+                pass
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    return str(obj)
+
+
+def _send(obj: dict[str, Any], plain: bool = False) -> None:
+    data = json.dumps(obj, default=_plain if plain else None).encode()
+    view = memoryview(struct.pack(">I", len(data)) + data)
+    while view:  # a pipe takes a large frame in pieces
+        view = view[os.write(PROTO_OUT, view) :]
+
+
+class HostError(Exception):
+    """A host tool refused or failed; the message says why."""
+
+
+class StopCell(BaseException):
+    """Ends the running cell cleanly (``final_answer`` raises it once the host has the answer)."""
+
+
+_current_call: Any = None
+
+
+def host_call(name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """Call the host's tool ``name`` and wait for its answer (the cell's clock is paused meanwhile)."""
+    _send({"host": name, "args": args, "kwargs": kwargs, "call": _current_call}, plain=True)
+    head = _read_exact(4)
+    if not head:
+        raise SystemExit(0)
+    reply = json.loads(_read_exact(struct.unpack(">I", head)[0]))
+    if reply.get("stop"):
+        raise StopCell()
+    if "error" in reply:
+        raise HostError(reply["error"])
+    return reply.get("result")
+
+
+NAMESPACE.update({"__host_call__": host_call, "HostError": HostError})
 
 
 def _capture(limit: int) -> int:
@@ -158,6 +201,8 @@ def _call(req: dict[str, Any]) -> dict[str, Any]:
         )
     status, exit_code, message = "ok", 0, ""
     start = time.perf_counter()
+    global _current_call
+    _current_call = req.get("call")
     try:
         if req["kind"] == "python":
             exec(compile(req["code"], "<cell>", "exec"), NAMESPACE)
@@ -171,6 +216,8 @@ def _call(req: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(code, int) and code is not None:
             print(code, file=sys.stderr)
         status = "ok" if exit_code == 0 else "error"
+    except StopCell:
+        pass
     except KeyboardInterrupt:
         status, exit_code, message = "timeout", 124, "interrupted at the wall-clock limit"
     except CpuLimitReached:

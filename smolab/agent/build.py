@@ -1,0 +1,150 @@
+"""Putting an agent together from settings: its tools, sandbox, policy, run folder."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings
+from ..models import ChatModel, Usage
+from ..sandbox import Limits, ProcessSandbox
+from .guards import free, litellm_price
+from .loop import Agent, AgentOptions, Outcome, StepObserver
+from .memory import RunFolder, new_run_id
+from .policy import Approver, Policy, deny_all, parse_allow
+from .tools.base import Toolbox
+from .tools.files import Workspace, file_tools
+from .tools.jobs import Jobs, job_tools
+from .tools.shell import Shells, shell_tools
+from .tools.user import load_user_tools
+from .tools.web import Endpoints, Web, web_tools
+
+
+class AgentSetupError(ValueError):
+    """Bad agent settings (a tool that cannot load, an unknown approval kind); one line."""
+
+
+@dataclass
+class Session:
+    """An agent with everything it holds open; close() releases the sandboxes, jobs and clients."""
+
+    agent: Agent
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for close in reversed(self.closers):
+            with contextlib.suppress(Exception):
+                close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def price_of(model: ChatModel) -> Callable[[Usage], float]:
+    remote = getattr(model.backend, "remote_model", None) or getattr(model.backend, "model", None)
+    if type(model.backend).__name__ == "LiteLLMBackend" and isinstance(remote, str):
+        return litellm_price(remote)
+    return free
+
+
+def build(
+    model: ChatModel,
+    settings: Settings,
+    workspace: Path,
+    run_dir: Path,
+    *,
+    task: str | None = None,
+    options: AgentOptions | None = None,
+    approver: Approver = deny_all,
+    allow: list[str] | None = None,
+    extra_tools: list[str] | None = None,
+    limits: Limits | None = None,
+    isolation: str = "bwrap",
+    on_event: StepObserver | None = None,
+    mcp: bool = True,
+) -> Session:
+    """A new run when ``task`` is given (``run_dir`` must not exist), else the run at ``run_dir``."""
+    options = options or AgentOptions()
+    try:
+        allowed = parse_allow([*settings.allow, *(allow or [])])
+    except ValueError as err:
+        raise AgentSetupError(str(err)) from None
+    workspace = workspace.resolve()
+    workspace.mkdir(parents=True, exist_ok=True)
+    limits = limits or Limits(timeout=options.step_timeout, cpu_seconds=None, session_cpu_seconds=None)
+    closers: list[Callable[[], None]] = []
+    try:
+        toolbox = Toolbox()
+        toolbox.extend(file_tools(Workspace(workspace)))
+        shells = Shells(workspace, limits, isolation)
+        closers.append(shells.close)
+        toolbox.extend(shell_tools(shells))
+        jobs = Jobs(workspace, limits, isolation)
+        closers.append(jobs.close)
+        budget = options.budget
+
+        def minutes_left() -> float | None:
+            if budget.max_seconds is None:
+                return None
+            return max(0.0, (budget.max_seconds - session.agent.spend.seconds) / 60)
+
+        toolbox.extend(job_tools(jobs, minutes_left))
+        web = Web(Endpoints(settings.arxiv_api_url, settings.hf_url, settings.github_api_url))
+        closers.append(web.close)
+        toolbox.extend(web_tools(web))
+        for spec in [*settings.tools, *(extra_tools or [])]:
+            try:
+                toolbox.extend(load_user_tools(spec))
+            except ValueError as err:
+                raise AgentSetupError(str(err)) from None
+        if mcp and settings.mcp_servers:
+            from .tools.mcp import connect_all
+
+            clients, tools = connect_all(settings.mcp_servers)
+            closers.extend(c.close for c in clients)
+            try:
+                toolbox.extend(tools)
+            except ValueError as err:
+                raise AgentSetupError(str(err)) from None
+        sandbox = ProcessSandbox(workspace, limits, isolation)
+        closers.append(sandbox.close)
+        if task is not None:
+            info: dict[str, Any] = {
+                "task": task,
+                "model": model.name,
+                "workspace": str(workspace),
+                "budget": budget.__dict__,
+                "allow": sorted(allowed),
+            }
+            run = RunFolder.create(run_dir, info)
+        else:
+            run = RunFolder.existing(run_dir)
+        policy = Policy(approver=approver, allow=allowed)
+        agent = Agent(model, toolbox, sandbox, run, policy, options, price_of(model), on_event)
+        session = Session(agent, closers)
+        return session
+    except BaseException:
+        for close in reversed(closers):
+            with contextlib.suppress(Exception):
+                close()
+        raise
+
+
+def default_run_dir(settings: Settings, task: str) -> Path:
+    return settings.runs_dir / new_run_id(task)
+
+
+def run_task(session: Session, task: str) -> Outcome:
+    with session:
+        return session.agent.start(task)
+
+
+def resume_run(session: Session) -> Outcome:
+    with session:
+        return session.agent.resume()

@@ -1,0 +1,403 @@
+"""The agent loop: ask the model for a step, run its code in the sandbox session, feed the
+output back, until ``final_answer``, a budget or a guard ends the run.
+
+Each step is one line of the trajectory the moment it ends, so a crash loses at most the
+step in flight and ``resume`` carries on from the conversation as it stood.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from ..models import ChatModel, ContextLengthError, Message, ModelError, Usage
+from ..sandbox import ProcessSandbox
+from .guards import CORRECTION, Budget, DoomLoop, Spend, exceeded, free
+from .memory import Memory, RunFolder, rebuild
+from .policy import KIND_HELP, Action, Decision, Policy
+from .prompt import FORMAT_CORRECTION, RESUMED, observation, system_prompt, task_message
+from .step import GRAMMAR, Step, StepFormatError, parse_step, render_step, runaway
+from .summary import write_summary
+from .tools.base import Tool, Toolbox, ToolCall, ToolError, make_tool
+from .tools.shell import PACKAGES
+
+Status = Literal["done", "stuck", "budget", "format_error", "interrupted", "error"]
+NO_ANSWER = object()
+
+
+@dataclass
+class AgentOptions:
+    budget: Budget = field(default_factory=Budget)
+    step_timeout: float = 120.0
+    """Seconds one step's code may run (long work belongs in a job)."""
+    reply_tokens: int = 768
+    observation_chars: int = 4000
+    max_format_errors: int = 3
+    """Malformed replies in a row before the run stops (models without grammar support)."""
+    compact_at: float = 0.75
+    """Fold the oldest steps into a summary once the prompt passes this share of the window."""
+    keep_recent: int = 2
+    """Steps kept whole when compacting."""
+    thought_chars: int = 600
+
+
+@dataclass
+class Outcome:
+    status: Status
+    reason: str
+    answer: Any = None
+    steps: int = 0
+    spend: Spend = field(default_factory=Spend)
+    run_dir: Path | None = None
+
+    @property
+    def has_answer(self) -> bool:
+        return self.status == "done"
+
+
+StepObserver = Callable[[dict[str, Any]], None]
+
+
+class Agent:
+    def __init__(
+        self,
+        model: ChatModel,
+        toolbox: Toolbox,
+        sandbox: ProcessSandbox,
+        run: RunFolder,
+        policy: Policy | None = None,
+        options: AgentOptions | None = None,
+        price: Callable[[Usage], float] = free,
+        on_event: StepObserver | None = None,
+    ):
+        self.model = model
+        self.toolbox = toolbox
+        self.sandbox = sandbox
+        self.run = run
+        self.policy = policy or Policy()
+        self.options = options or AgentOptions()
+        self.price = price
+        self.on_event = on_event
+        self.memory = Memory()
+        self.spend = Spend()
+        self.loop_guard = DoomLoop()
+        self.step_no = 0
+        self.answer: Any = NO_ANSWER
+        self._calls: list[ToolCall] = []
+        self._format_errors = 0
+        self._clock_base = 0.0
+        self._started = time.monotonic()
+        if "final_answer" not in toolbox.tools:
+            toolbox.add(make_tool(self._final_answer, name="final_answer", stops=True))
+        self.policy.record = self._record_decision
+        sandbox.host = self._host
+
+    # -- tools -------------------------------------------------------------------------
+
+    def _final_answer(self, answer: Any) -> str:
+        """End the task with its result (a value, or a short text saying what was found or made)."""
+        self.answer = answer
+        return "ok"
+
+    def _record_decision(self, action: Action, decision: Decision) -> None:
+        self._log(
+            {"type": "approval", "step": self.step_no, "action": asdict(action), "decision": asdict(decision)}
+        )
+
+    def _host(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+        tool = self.toolbox.tools.get(name)
+        if tool is None:
+            return {"error": f"there is no tool {name}"}
+        start = time.perf_counter()
+        call = ToolCall(name, {}, False, "")
+        self._calls.append(call)
+        try:
+            call.arguments = tool.bind(args, kwargs)
+            self._approve(tool, call)
+            value = tool.fn(**call.arguments)
+            json.dumps(value)
+        except ToolError as err:
+            call.result = str(err)
+            return {"error": str(err)}
+        except TypeError as err:
+            if "JSON serializable" in str(err):
+                value = str(value)
+            else:
+                call.result = f"{type(err).__name__}: {err}"
+                return {"error": call.result}
+        except Exception as err:  # a tool's bug reaches the model as an error, not a crash
+            call.result = f"{type(err).__name__}: {err}"
+            return {"error": f"{name} failed: {call.result}"}
+        finally:
+            call.seconds = round(time.perf_counter() - start, 3)
+        call.ok = True
+        call.result = _short(value)
+        return {"stop": True} if tool.stops else {"result": value}
+
+    def _approve(self, tool: Tool, call: ToolCall) -> None:
+        if tool.classify is None:
+            return
+        action = tool.classify(call.arguments)
+        if action is None:
+            return
+        action = replace(action, tool=tool.name)
+        decision = self.policy.decide(action)
+        call.decision = "allowed" if decision.allowed else "denied"
+        if decision.allowed:
+            return
+        if decision.feedback:
+            raise ToolError(f"not done: the user declined {tool.name} and said: {decision.feedback}")
+        raise ToolError(
+            f"not allowed: {tool.name} would {KIND_HELP[action.kind]} ({action.detail[:200]}), which needs "
+            f"a person's approval; do without it (a person can rerun with --allow {action.kind})"
+        )
+
+    # -- bookkeeping ---------------------------------------------------------------------
+
+    def _log(self, event: dict[str, Any]) -> None:
+        self.run.log(event)
+        if self.on_event:
+            self.on_event(event)
+
+    def _elapsed(self) -> float:
+        return self._clock_base + time.monotonic() - self._started
+
+    def _prelude(self) -> None:
+        setup = f"import sys as _sys\n_sys.path.insert(0, '/workspace/{PACKAGES}')\n" + self.toolbox.prelude()
+        r = self.sandbox.run_python(setup, timeout=60)
+        if not r.ok:
+            raise RuntimeError(f"the sandbox could not define the tools: {r.stderr.strip()[-300:]}")
+
+    # -- the loop ------------------------------------------------------------------------
+
+    def start(self, task: str) -> Outcome:
+        self._log({"type": "start", "task": task, "model": self.model.name})
+        self.memory.add(0, Message("system", system_prompt(self.toolbox.describe())))
+        self.memory.add(0, Message("user", task_message(task)))
+        self._log({"type": "context", "step": 0, "messages": [m.to_dict() for m in self.memory.messages()]})
+        return self._loop()
+
+    def resume(self) -> Outcome:
+        events = self.run.events()
+        self.memory = rebuild(events)
+        steps = [e for e in events if e.get("type") == "step"]
+        self.step_no = max((int(e["step"]) for e in steps), default=0)
+        for e in steps:
+            self.spend.add(Usage(**e.get("usage", {})), self.price)
+            self.loop_guard.observe(e.get("code", ""), e.get("observation", ""))
+        self.spend.steps = len(steps)
+        # Time already spent, from the steps themselves (an end event is missing after a crash).
+        self._clock_base = sum(
+            float(e.get("model_seconds", 0)) + float(e.get("code_seconds", 0)) for e in steps
+        )
+        note = Message("user", RESUMED)
+        self.memory.add(self.step_no, note)
+        self._log({"type": "resume", "step": self.step_no, "messages": [note.to_dict()]})
+        return self._loop()
+
+    def _loop(self) -> Outcome:
+        try:
+            self._prelude()
+            while True:
+                self.spend.seconds = self._elapsed()
+                reason = exceeded(self.options.budget, self.spend)
+                if reason:
+                    return self._end("budget", reason)
+                outcome = self._one_step()
+                if outcome is not None:
+                    return outcome
+        except KeyboardInterrupt:
+            return self._end("interrupted", "stopped by Ctrl-C; continue with --resume")
+        except ContextLengthError as err:
+            return self._end("error", f"the conversation no longer fits the model's window: {err}")
+        except ModelError as err:
+            return self._end("error", f"the model failed: {err}")
+
+    def _ask(self) -> tuple[str, Usage, str]:
+        messages = self._fit()
+        grammar = GRAMMAR if self.model.supports_grammar else None
+        stream = self.model.stream(
+            messages,
+            max_tokens=self.options.reply_tokens,
+            grammar=grammar,
+            until=runaway(self.options.thought_chars),
+        )
+        text = stream.text()
+        assert stream.completion is not None
+        return text, stream.completion.usage, stream.completion.finish_reason
+
+    def _one_step(self) -> Outcome | None:
+        n = self.step_no + 1
+        t0 = time.monotonic()
+        reply, usage, finish = self._ask()
+        model_seconds = time.monotonic() - t0
+        self.spend.add(usage, self.price)
+        try:
+            step = parse_step(reply)
+        except StepFormatError as err:
+            return self._format_error(n, reply, str(err), usage)
+        self._format_errors = 0
+        self.step_no = n
+        self._calls = []
+        self.spend.seconds = self._elapsed()
+        timeout = self.options.step_timeout
+        if self.options.budget.max_seconds is not None:
+            timeout = max(1.0, min(timeout, self.options.budget.max_seconds - self.spend.seconds))
+        result = self.sandbox.run_python(step.code, timeout=timeout)
+        obs = observation(result, self.options.observation_chars)
+        self.spend.steps += 1
+        assistant = Message("assistant", render_step(step))
+        user = Message("user", f"Observation:\n{obs}")
+        self.memory.add(n, assistant, user)
+        self._log(
+            {
+                "type": "step",
+                "step": n,
+                "reply": reply,
+                "finish": finish,
+                "thought": step.thought,
+                "code": step.code,
+                "observation": obs,
+                "status": result.status,
+                "tool_calls": [asdict(c) for c in self._calls],
+                "usage": {
+                    "prompt_tokens": usage.prompt_tokens,
+                    "completion_tokens": usage.completion_tokens,
+                    "cached_tokens": usage.cached_tokens,
+                },
+                "model_seconds": round(model_seconds, 3),
+                "code_seconds": round(result.seconds, 3),
+                "messages": [assistant.to_dict(), user.to_dict()],
+            }
+        )
+        if self.answer is not NO_ANSWER:
+            return self._end("done", "final_answer called")
+        return self._guard(step, obs)
+
+    def _guard(self, step: Step, obs: str) -> Outcome | None:
+        reason = self.loop_guard.observe(step.code, obs)
+        if reason is None:
+            return None
+        if self.loop_guard.warned:
+            self._log(
+                {
+                    "type": "guard",
+                    "step": self.step_no,
+                    "guard": "doom_loop",
+                    "action": "stop",
+                    "reason": reason,
+                }
+            )
+            return self._end("stuck", f"still repeating after a warning: {reason}")
+        self.loop_guard.warned = True
+        note = Message("user", CORRECTION.format(reason=reason))
+        self.memory.add(self.step_no, note)
+        self._log(
+            {
+                "type": "guard",
+                "step": self.step_no,
+                "guard": "doom_loop",
+                "action": "warn",
+                "reason": reason,
+                "messages": [note.to_dict()],
+            }
+        )
+        return None
+
+    def _format_error(self, n: int, reply: str, error: str, usage: Usage) -> Outcome | None:
+        self._format_errors += 1
+        messages = [
+            Message("assistant", reply[:2000]),
+            Message("user", FORMAT_CORRECTION.format(error=error)),
+        ]
+        self.memory.add(n - 1, *messages)
+        self._log(
+            {
+                "type": "format_error",
+                "step": n - 1,
+                "reply": reply,
+                "error": error,
+                "usage": {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens},
+                "messages": [m.to_dict() for m in messages],
+            }
+        )
+        if self._format_errors >= self.options.max_format_errors:
+            return self._end(
+                "format_error",
+                f"{self._format_errors} replies in a row held no code block; try a larger model",
+            )
+        return None
+
+    # -- context -------------------------------------------------------------------------
+
+    def _fit(self) -> list[Message]:
+        window = self.model.context_window
+        messages = self.memory.messages()
+        need = self.model.count_tokens(messages) + self.options.reply_tokens
+        if need <= self.options.compact_at * window:
+            return messages
+        steps = sorted({t.step for t in self.memory.turns if t.step > 0})
+        if len(steps) > self.options.keep_recent:
+            upto = steps[-self.options.keep_recent - 1]
+            summary = self._summarise(upto)
+            self.memory.compact(upto, summary)
+            self._log({"type": "compact", "step": self.step_no, "upto": upto, "summary": summary})
+            messages = self.memory.messages()
+        return messages
+
+    def _summarise(self, upto: int) -> str:
+        """Steps 1..upto in a few lines: by the model where it can, else their thoughts and outcomes."""
+        lines = []
+        for e in self.run.events():
+            if e.get("type") == "step" and int(e["step"]) <= upto:
+                first = (e.get("observation") or "").strip().splitlines()
+                lines.append(
+                    f"- step {e['step']}: {e.get('thought', '')} -> {first[-1][:160] if first else ''}"
+                )
+        plain = "\n".join(lines[-40:])
+        ask = [
+            Message(
+                "user",
+                "Summarise these finished steps of a task in at most 6 short lines: what was learned, "
+                f"which files exist, what failed.\n{plain}",
+            )
+        ]
+        try:
+            if self.model.count_tokens(ask) + 200 < self.model.context_window // 2:
+                done = self.model.chat(ask, max_tokens=200)
+                self.spend.add(done.usage, self.price)
+                if done.text.strip():
+                    return done.text.strip()
+        except ModelError:
+            pass
+        return plain
+
+    # -- the end -------------------------------------------------------------------------
+
+    def _end(self, status: Status, reason: str) -> Outcome:
+        self.spend.seconds = self._elapsed()
+        answer = None if self.answer is NO_ANSWER else self.answer
+        outcome = Outcome(status, reason, answer, self.step_no, self.spend, self.run.root)
+        self._log(
+            {
+                "type": "end",
+                "step": self.step_no,
+                "status": status,
+                "reason": reason,
+                "answer": answer,
+                "elapsed": round(self.spend.seconds - self._clock_base, 3),
+                "spend": asdict(self.spend),
+            }
+        )
+        write_summary(self.run, outcome)
+        return outcome
+
+
+def _short(value: Any, limit: int = 300) -> str:
+    """A tool's result as the trajectory keeps it (the code got all of it)."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= limit else text[:limit] + f"... [{len(text)} characters]"

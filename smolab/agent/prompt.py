@@ -1,0 +1,77 @@
+"""What the agent's model reads: the system prompt, observations and corrections."""
+
+from __future__ import annotations
+
+from ..sandbox import RunResult
+from .step import EXAMPLE
+
+SYSTEM = """You are an ML engineer. You solve the task in steps; each step runs Python code.
+Reply with exactly one step:
+Thought: <one line: what you do next and why>
+```python
+<code>
+```
+The code runs in a persistent Python session (variables stay between steps) inside the
+workspace folder. print() what you need to see: the output comes back to you. Besides
+Python's standard library and installed packages you can call these functions:
+{tools}
+When the task is done, call final_answer(...) with the result.
+Example step:
+{example}"""
+
+FORMAT_CORRECTION = (
+    "Your reply could not be used: {error}. Reply with one step: a line starting with 'Thought:' "
+    "and then one ```python code block."
+)
+
+RESUMED = (
+    "The session was restarted: variables from earlier steps are gone, files in the workspace "
+    "remain. Continue the task."
+)
+
+
+def system_prompt(tools: str) -> str:
+    return SYSTEM.format(tools=tools, example=EXAMPLE)
+
+
+def task_message(task: str) -> str:
+    return f"Task: {task}"
+
+
+def clip(text: str, limit: int) -> str:
+    """Keep the start and the end (where errors are) of a long output."""
+    if len(text) <= limit:
+        return text
+    head = limit // 3
+    return f"{text[:head]}\n[... {len(text) - limit} characters cut ...]\n{text[-(limit - head) :]}"
+
+
+def observation(result: RunResult, limit: int) -> str:
+    """The step's result as the model reads it: output, then errors and why the code stopped."""
+    parts = []
+    if result.stdout.strip():
+        parts.append(result.stdout.rstrip())
+    if result.stderr.strip():
+        parts.append(("Error:\n" if not result.ok else "stderr:\n") + _short_traceback(result.stderr))
+    if result.message:
+        parts.append(f"({result.message})")
+    if not parts:
+        parts.append(
+            "(no output; print() what you want to see)" if result.ok else f"(exit code {result.exit_code})"
+        )
+    return clip("\n".join(parts), limit)
+
+
+def _short_traceback(stderr: str) -> str:
+    """Drop the sandbox's own frames from a traceback: the model needs its code's lines."""
+    out: list[str] = []
+    skipping = False
+    for line in stderr.rstrip().splitlines():
+        if line.lstrip().startswith("File ") and "worker.py" in line:
+            skipping = True
+            continue
+        if skipping and line.startswith("    "):
+            continue  # the skipped frame's source line and its ^^^ markers
+        skipping = False
+        out.append(line)
+    return "\n".join(out)

@@ -1,0 +1,69 @@
+"""The step format: a one-line thought, then one Python code block.
+
+On local GGUF models the reply is decoded under :data:`GRAMMAR`, so it always has this
+shape; other models are checked with :func:`parse_step` and corrected by message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+FENCE = "```"
+
+# The thought is one line; the code may hold anything but a backtick, so the closing fence is
+# unambiguous. A completed grammar ends the reply, so nothing trails the block.
+GRAMMAR = r"""
+root ::= "Thought: " thought "\n```python\n" code "\n```"
+thought ::= [^\n`]+
+code ::= [^`]+
+"""
+
+EXAMPLE = """Thought: Load the file and look at its first lines.
+```python
+text = read_file("data.csv")
+print(text[:200])
+```"""
+
+_BLOCK = re.compile(r"```[ \t]*(?:python|py)?[ \t]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)
+_THOUGHT = re.compile(r"(?:^|\n)\s*(?:Thought|Thoughts|THOUGHT)\s*:\s*(.*)")
+
+
+class StepFormatError(ValueError):
+    """The reply holds no code block."""
+
+
+@dataclass(frozen=True)
+class Step:
+    thought: str
+    code: str
+
+
+def parse_step(text: str) -> Step:
+    """The thought and code of a reply. Tolerates a missing ``Thought:``, an untagged fence and
+    a reply cut off inside its block; raises StepFormatError when there is no code at all."""
+    match = _BLOCK.search(text)
+    if match is None or not match.group(1).strip():
+        raise StepFormatError(
+            "no code block found: reply with 'Thought: <one line>' and then a ```python block"
+        )
+    code = match.group(1).rstrip().strip("\n")
+    before = text[: match.start()]
+    thought_match = _THOUGHT.search(before)
+    thought = (thought_match.group(1) if thought_match else before).strip().splitlines()
+    return Step(thought=thought[0].strip() if thought else "", code=code)
+
+
+def render_step(step: Step) -> str:
+    """The step as the assistant message kept in the conversation (the canonical shape)."""
+    return f"Thought: {step.thought}\n{FENCE}python\n{step.code}\n{FENCE}"
+
+
+def runaway(limit_chars: int):  # type: ignore[no-untyped-def]
+    """An ``until`` predicate: stop a reply whose thought runs on past ``limit_chars`` without
+    reaching the code block (a small model describing instead of acting)."""
+
+    def check(text: str) -> bool:
+        return FENCE not in text and len(text) > limit_chars
+
+    return check

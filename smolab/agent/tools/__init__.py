@@ -1,0 +1,1 @@
+"""Tools the agent's code can call; each runs on the host behind the approval policy."""
