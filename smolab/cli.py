@@ -282,6 +282,198 @@ def reproduce(
         raise typer.Exit(3)
 
 
+def _duration(text: str) -> float:
+    """Seconds from ``90``, ``90s``, ``15m`` or ``2h``."""
+    t = text.strip().lower()
+    scale = {"s": 1, "m": 60, "h": 3600}.get(t[-1:])
+    try:
+        return float(t[:-1]) * scale if scale else float(t)
+    except ValueError:
+        from .agent.errors import AgentSetupError
+
+        raise AgentSetupError(f"--max-time {text!r} is not a duration; write 90, 90s, 15m or 2h") from None
+
+
+def _ask_person(action: Any) -> Any:
+    """Ask at the terminal: y / n / always / a line of feedback."""
+    from .agent.policy import KIND_HELP, Decision
+
+    err.print(
+        f"[bold yellow]approve?[/bold yellow] {action.tool} wants to {KIND_HELP[action.kind]}: "
+        f"[cyan]{action.detail[:300]}[/cyan]",
+        highlight=False,
+    )
+    try:
+        answer = input("  [y]es / [n]o / [a]lways / or type feedback: ").strip()
+    except EOFError:
+        return Decision(False, by="non-interactive")
+    low = answer.lower()
+    if low in ("y", "yes"):
+        return Decision(True)
+    if low in ("a", "always"):
+        return Decision(True, always=True)
+    if low in ("", "n", "no"):
+        return Decision(False)
+    return Decision(False, feedback=answer)
+
+
+def _show_event(event: dict[str, Any]) -> None:
+    kind = event.get("type")
+    if kind == "step":
+        err.print(
+            f"step {event['step']}: {event.get('thought', '')}", style="bold", highlight=False, markup=False
+        )
+        err.print(event["code"], style="dim", highlight=False, markup=False)
+        obs = event.get("observation", "")
+        lines = obs.splitlines()
+        shown = "\n".join(lines[:12]) + (f"\n… {len(lines) - 12} more lines" if len(lines) > 12 else "")
+        err.print(
+            shown, style="green" if event.get("status") == "ok" else "red", highlight=False, markup=False
+        )
+    elif kind == "format_error":
+        err.print(f"malformed reply: {event['error']}", style="yellow", highlight=False, markup=False)
+    elif kind == "guard":
+        err.print(
+            f"loop guard ({event['action']}): {event['reason']}",
+            style="yellow",
+            highlight=False,
+            markup=False,
+        )
+    elif kind == "compact":
+        err.print(f"[dim]context: steps 1-{event['upto']} summarised[/dim]", highlight=False)
+
+
+@app.command("run")
+def run_agent(
+    ctx: typer.Context,
+    task: Annotated[str | None, typer.Argument(help="What to do, in words.")] = None,
+    workspace: Annotated[
+        Path, typer.Option("--workspace", "-w", help="The folder the agent works in (created).")
+    ] = Path("."),
+    max_steps: Annotated[int, typer.Option("--max-steps", min=1, help="Steps at most.")] = 30,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", min=1, help="Prompt + reply tokens at most, all steps.")
+    ] = None,
+    max_time: Annotated[
+        str | None, typer.Option("--max-time", help="Wall time at most: 90s, 15m, 2h.")
+    ] = None,
+    max_cost: Annotated[
+        float | None, typer.Option("--max-cost", min=0, help="US dollars at most (hosted models).")
+    ] = None,
+    step_timeout: Annotated[
+        float, typer.Option("--step-timeout", min=1, help="Seconds one step's code may run.")
+    ] = 120.0,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow",
+            help="Allow without asking: network, install, write_outside, read_outside, delete, job, "
+            "destructive, all, or tool:NAME (repeat or comma-separate).",
+        ),
+    ] = None,
+    tools: Annotated[
+        list[str] | None, typer.Option("--tools", help="Your tools: a tools.py file or module[:function].")
+    ] = None,
+    run_dir: Annotated[
+        Path | None, typer.Option("--run-dir", help="Where the run's trajectory goes (default: under runs/).")
+    ] = None,
+    resume: Annotated[
+        str | None, typer.Option("--resume", help="Continue a run (its folder or id) after a crash or stop.")
+    ] = None,
+    non_interactive: Annotated[
+        bool, typer.Option("--non-interactive", help="Never ask; deny what --allow does not permit.")
+    ] = False,
+) -> None:
+    """A code-acting agent: each step it writes Python that runs in the sandbox, until it answers."""
+    from .agent import AgentOptions, Budget, build, default_run_dir, deny_all, resume_run, run_task
+    from .agent.build import check_setup
+    from .agent.errors import AgentSetupError, RunNotFoundError
+    from .models import load_model
+
+    settings = _settings(ctx)
+    if (task is None) == (resume is None):
+        raise AgentSetupError("give a TASK, or --resume RUN to continue one (not both)")
+    options = AgentOptions(
+        budget=Budget(
+            max_steps=max_steps,
+            max_tokens=max_tokens,
+            max_seconds=_duration(max_time) if max_time else None,
+            max_cost=max_cost,
+        ),
+        step_timeout=step_timeout,
+    )
+    import json
+
+    if resume is not None:
+        folder = Path(resume)
+        if not folder.is_dir():
+            folder = settings.runs_dir / resume
+        if not (folder / "run.json").is_file():
+            raise RunNotFoundError(f"no agent run at {resume}; `smolab runs` lists them")
+        info = json.loads((folder / "run.json").read_text())
+        workspace, target = Path(info["workspace"]), folder
+    else:
+        target = run_dir or default_run_dir(settings, task or "")
+    approver = deny_all if non_interactive or not sys.stdin.isatty() else _ask_person
+    check_setup(settings, allow, tools)  # bad flags fail before a model loads
+    model = load_model(settings=settings)
+    session = build(
+        model,
+        settings,
+        workspace,
+        target,
+        task=task,
+        options=options,
+        approver=approver,
+        allow=allow,
+        extra_tools=tools,
+        on_event=_show_event,
+    )
+    err.print(f"[dim]run {target} · workspace {workspace.resolve()} · {model.name}[/dim]", highlight=False)
+    outcome = run_task(session, task) if task is not None else resume_run(session)
+    s = outcome.spend
+    err.print(
+        f"[bold]{outcome.status}[/bold]: {outcome.reason} · {outcome.steps} steps · "
+        f"{s.prompt_tokens:,} prompt + {s.completion_tokens:,} reply tokens · {s.seconds:.0f} s"
+        + (f" · ${s.cost:.4f}" if s.cost else ""),
+        highlight=False,
+    )
+    err.print(f"[dim]summary: {target / 'summary.md'}[/dim]", highlight=False)
+    if outcome.status == "done":
+        answer = outcome.answer
+        typer.echo(answer if isinstance(answer, str) else json.dumps(answer, default=str))
+        return
+    raise typer.Exit(130 if outcome.status == "interrupted" else 3)
+
+
+@app.command("runs")
+def runs_list(ctx: typer.Context) -> None:
+    """The agent's runs, newest first, with their status."""
+    import json
+
+    settings = _settings(ctx)
+    table = Table("run", "status", "steps", "task")
+    folders = sorted(settings.runs_dir.glob("*/run.json"), reverse=True) if settings.runs_dir.is_dir() else []
+    for info_path in folders:
+        info = json.loads(info_path.read_text())
+        status, steps = "unfinished", 0
+        trajectory = info_path.parent / "trajectory.jsonl"
+        if trajectory.exists():
+            for line in trajectory.read_text().splitlines():
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    break
+                if e.get("type") == "step":
+                    steps = max(steps, int(e["step"]))
+                if e.get("type") == "end":
+                    status = e["status"]
+                elif e.get("type") in ("resume", "step"):
+                    status = "unfinished"
+        table.add_row(info_path.parent.name, status, str(steps), str(info.get("task", ""))[:60])
+    Console().print(table)
+
+
 @app.command()
 def judge(
     ctx: typer.Context,

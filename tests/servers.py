@@ -31,6 +31,8 @@ class Behaviour:
     failures: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
     reply: str = "Hello from the test server"
     requests: list[Seen] = field(default_factory=list)
+    script: deque[str] = field(default_factory=deque)
+    """Replies served in turn before ``reply`` (a scripted conversation)."""
 
 
 class _Base(BaseHTTPRequestHandler):
@@ -100,7 +102,8 @@ class OpenAIHandler(_Base):
             return
         if self._fail_if_scheduled():
             return
-        words = self.behaviour.reply.split(" ")
+        text = self.behaviour.script.popleft() if self.behaviour.script else self.behaviour.reply
+        words = text.split(" ")
         events = []
         for i, w in enumerate(words):
             chunk = {

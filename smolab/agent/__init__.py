@@ -4,16 +4,18 @@ in a sandbox session (tools call back to the host), and its output is the next o
 >>> from smolab.agent import build, run_task
 """
 
-from .build import AgentSetupError, Session, build, default_run_dir, resume_run, run_task
+from .build import Session, build, default_run_dir, resume_run, run_task
+from .errors import AgentError, AgentSetupError, RunNotFoundError
 from .guards import Budget, DoomLoop, Spend
 from .loop import Agent, AgentOptions, Outcome
-from .memory import RunFolder, RunNotFoundError
+from .memory import RunFolder
 from .policy import KINDS, Action, Decision, Policy, deny_all, parse_allow
 from .step import GRAMMAR, Step, StepFormatError, parse_step
 from .tools.base import Tool, Toolbox, ToolError, make_tool
 
 __all__ = [
     "Action",
+    "AgentError",
     "Agent",
     "AgentOptions",
     "AgentSetupError",

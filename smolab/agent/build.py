@@ -11,6 +11,7 @@ from typing import Any
 from ..config import Settings
 from ..models import ChatModel, Usage
 from ..sandbox import Limits, ProcessSandbox
+from .errors import AgentSetupError
 from .guards import free, litellm_price
 from .loop import Agent, AgentOptions, Outcome, StepObserver
 from .memory import RunFolder, new_run_id
@@ -21,10 +22,6 @@ from .tools.jobs import Jobs, job_tools
 from .tools.shell import Shells, shell_tools
 from .tools.user import load_user_tools
 from .tools.web import Endpoints, Web, web_tools
-
-
-class AgentSetupError(ValueError):
-    """Bad agent settings (a tool that cannot load, an unknown approval kind); one line."""
 
 
 @dataclass
@@ -44,6 +41,16 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def check_setup(settings: Settings, allow: list[str] | None, tools: list[str] | None) -> None:
+    """Raise AgentSetupError for an unknown approval kind or a tool that cannot load."""
+    try:
+        parse_allow([*settings.allow, *(allow or [])])
+        for spec in [*settings.tools, *(tools or [])]:
+            load_user_tools(spec)
+    except ValueError as err:
+        raise AgentSetupError(str(err)) from None
 
 
 def price_of(model: ChatModel) -> Callable[[Usage], float]:
@@ -115,6 +122,11 @@ def build(
         sandbox = ProcessSandbox(workspace, limits, isolation)
         closers.append(sandbox.close)
         if task is not None:
+            if run_dir.exists():
+                raise AgentSetupError(
+                    f"{run_dir} already exists; continue it with --resume {run_dir} "
+                    "or choose another --run-dir"
+                )
             info: dict[str, Any] = {
                 "task": task,
                 "model": model.name,

@@ -18,10 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import Message
-
-
-class RunNotFoundError(ValueError):
-    """``--resume`` named a run that does not exist or cannot be read."""
+from .errors import RunNotFoundError
 
 
 def new_run_id(task: str) -> str:

@@ -1,0 +1,24 @@
+"""Errors of the agent that a user can act on.
+
+::
+
+    AgentError
+    ├── AgentSetupError    bad agent settings: a tool that cannot load, an unknown approval kind
+    └── RunNotFoundError   --resume named something that is not an agent run
+"""
+
+from __future__ import annotations
+
+from ..errors import SmolabError
+
+
+class AgentError(SmolabError):
+    pass
+
+
+class AgentSetupError(AgentError):
+    exit_code = 2
+
+
+class RunNotFoundError(AgentError):
+    exit_code = 2

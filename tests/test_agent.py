@@ -1,0 +1,459 @@
+"""The agent with a scripted model: the loop, tools called back from the real sandbox,
+approvals, budgets, the doom-loop guard, the trajectory, resume after kill -9, compaction."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from smolab.agent import (
+    AgentOptions,
+    Budget,
+    Decision,
+    DoomLoop,
+    StepFormatError,
+    build,
+    parse_step,
+    run_task,
+)
+from smolab.agent.step import GRAMMAR
+from smolab.config import load_settings
+from smolab.models import ChatDefaults, ChatModel, ScriptedBackend
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def step(thought: str, code: str) -> str:
+    return f"Thought: {thought}\n```python\n{code}\n```"
+
+
+class GrammarBackend(ScriptedBackend):
+    """A scripted model that, like a local GGUF, decodes under a grammar."""
+
+    supports_grammar = True
+
+
+def make(tmp_path: Path, replies, *, grammar: bool = False, window: int = 8192, **kw):
+    backend = (GrammarBackend if grammar else ScriptedBackend)(replies, context_window=window)
+    model = ChatModel(backend, ChatDefaults(max_tokens=200))
+    ws = tmp_path / "ws"
+    ws.mkdir(parents=True, exist_ok=True)
+    options = kw.pop("options", AgentOptions())
+    session = build(
+        model,
+        load_settings(home=tmp_path / "home"),
+        ws,
+        tmp_path / "run",
+        task="the task",
+        options=options,
+        **kw,
+    )
+    return session, backend, ws
+
+
+def events(tmp_path: Path, kind: str | None = None) -> list[dict]:
+    lines = (tmp_path / "run" / "trajectory.jsonl").read_text().splitlines()
+    out = [json.loads(line) for line in lines]
+    return [e for e in out if kind is None or e["type"] == kind]
+
+
+# -- the loop and its tools ---------------------------------------------------------------
+
+
+def test_a_task_runs_to_its_final_answer_with_state_kept_between_steps(tmp_path):
+    session, backend, ws = make(
+        tmp_path,
+        [
+            step("Look at the data.", 'print(read_file("data.csv"))'),
+            step(
+                "Column means.",
+                "import csv\nrows = list(csv.DictReader(open('data.csv')))\n"
+                "means = {k: sum(float(r[k]) for r in rows) / len(rows) for k in rows[0]}\n"
+                "write_file('means.json', str(means))\nprint(means)",
+            ),
+            step("Done.", 'final_answer(means)\nprint("never printed")'),
+        ],
+    )
+    (ws / "data.csv").write_text("a,b\n1,2\n3,5\n")
+    outcome = run_task(session, "the task")
+    assert outcome.status == "done"
+    assert outcome.answer == {"a": 2.0, "b": 3.5}
+    assert (ws / "means.json").read_text() == "{'a': 2.0, 'b': 3.5}"
+    steps = events(tmp_path, "step")
+    assert [s["step"] for s in steps] == [1, 2, 3]
+    assert steps[0]["observation"].startswith("a,b")
+    assert (
+        steps[2]["observation"] == "(no output; print() what you want to see)"
+    )  # final_answer ended the cell
+    assert [c["tool"] for c in steps[1]["tool_calls"]] == ["write_file"]
+    assert all("usage" in s and "model_seconds" in s and "code_seconds" in s for s in steps)
+    # the model saw the tools and the observations of earlier steps
+    last_prompt = backend.history[-1][0]
+    assert "read_file(path: str, start: int = 0) -> str" in last_prompt[0].content
+    assert "Observation:\na,b" in last_prompt[3].content
+    summary = (tmp_path / "run" / "summary.md").read_text()
+    assert "**Status:** done" in summary and "`means.json`" in summary
+
+
+def test_local_models_decode_under_the_step_grammar(tmp_path):
+    session, backend, _ = make(tmp_path, [step("End.", "final_answer(42)")], grammar=True)
+    assert run_task(session, "the task").answer == 42
+    assert backend.history[0][1].grammar == GRAMMAR
+
+
+def test_tool_errors_reach_the_code_as_exceptions_it_can_catch(tmp_path):
+    session, _, _ = make(
+        tmp_path,
+        [
+            step(
+                "Read a missing file.",
+                'try:\n    read_file("nope.txt")\nexcept HostError as e:\n    print("caught:", e)',
+            ),
+            step("Wrong arguments.", 'write_file("x.txt")'),
+            step("Stop.", "final_answer('ok')"),
+        ],
+    )
+    run_task(session, "the task")
+    first, second = events(tmp_path, "step")[:2]
+    assert first["observation"] == "caught: nope.txt does not exist"
+    assert "TypeError" in second["observation"] and "content" in second["observation"]
+    assert "worker.py" not in second["observation"]  # the sandbox's own frames are hidden
+
+
+def test_step_parsing_is_tolerant_but_needs_code():
+    assert parse_step("Thought: a\n```python\nx = 1\n```").code == "x = 1"
+    assert parse_step("I will compute.\n```\nprint(2)\n```").code == "print(2)"
+    cut = parse_step("Thought: long\n```python\nfor i in range(3):\n    print(i)")
+    assert cut.thought == "long" and cut.code.endswith("print(i)")
+    with pytest.raises(StepFormatError):
+        parse_step("I think the answer is 4.")
+
+
+def test_a_model_without_grammar_is_corrected_then_stopped(tmp_path):
+    session, backend, _ = make(tmp_path, ["The answer is 4.", step("Now properly.", "final_answer(4)")])
+    assert run_task(session, "the task").answer == 4
+    assert "Reply with one step" in backend.history[1][0][-1].content
+    assert len(events(tmp_path, "format_error")) == 1
+
+    session, _, _ = make(tmp_path / "b", ["no code"] * 3)
+    outcome = run_task(session, "the task")
+    assert outcome.status == "format_error" and "3 replies in a row" in outcome.reason
+
+
+# -- approvals -----------------------------------------------------------------------------
+
+
+def test_sensitive_actions_are_denied_without_a_person_and_recorded(tmp_path):
+    outside = tmp_path / "outside.txt"
+    session, _, ws = make(
+        tmp_path,
+        [
+            step("Network.", 'print(fetch_page("http://127.0.0.1:9/"))'),
+            step("Outside.", f'print(write_file("{outside}", "x"))'),
+            step("Install.", 'print(shell("pip install requests"))'),
+            step("Delete.", 'print(delete_file("keep.txt"))'),
+            step("Stop.", "final_answer('ok')"),
+        ],
+    )
+    (ws / "keep.txt").write_text("precious")
+    run_task(session, "the task")
+    observations = [s["observation"] for s in events(tmp_path, "step")[:4]]
+    for obs, kind in zip(observations, ["network", "write_outside", "install", "delete"], strict=True):
+        assert "not allowed" in obs and f"--allow {kind}" in obs, obs
+    assert not outside.exists() and (ws / "keep.txt").read_text() == "precious"
+    decisions = events(tmp_path, "approval")
+    assert [d["action"]["kind"] for d in decisions] == ["network", "write_outside", "install", "delete"]
+    assert all(not d["decision"]["allowed"] and d["decision"]["by"] == "non-interactive" for d in decisions)
+
+
+def test_a_person_answers_yes_always_and_feedback(tmp_path):
+    answers = iter([Decision(True, always=True), Decision(False, feedback="use the copy in backup/ instead")])
+    asked = []
+
+    def person(action):
+        asked.append(action.kind)
+        return next(answers)
+
+    session, _, ws = make(
+        tmp_path,
+        [
+            step("Delete a.", 'print(delete_file("a.txt"))'),
+            step("Delete b (always allowed now).", 'print(delete_file("b.txt"))'),
+            step("Read outside.", 'print(read_file("/etc/hostname"))'),
+            step("Stop.", "final_answer('ok')"),
+        ],
+        approver=person,
+    )
+    (ws / "a.txt").write_text("1")
+    (ws / "b.txt").write_text("2")
+    run_task(session, "the task")
+    obs = [s["observation"] for s in events(tmp_path, "step")]
+    assert obs[0] == "deleted a.txt" and obs[1] == "deleted b.txt"
+    assert asked == ["delete", "read_outside"]  # "always" covered the second delete
+    assert "the user declined read_file and said: use the copy in backup/ instead" in obs[2]
+    assert [d["decision"]["by"] for d in events(tmp_path, "approval")] == ["person", "allow-list", "person"]
+
+
+def test_the_allow_list_permits_a_kind(tmp_path):
+    session, _, ws = make(
+        tmp_path,
+        [step("Delete.", 'print(delete_file("a.txt"))'), step("Stop.", "final_answer(1)")],
+        allow=["delete"],
+    )
+    (ws / "a.txt").write_text("1")
+    run_task(session, "the task")
+    assert not (ws / "a.txt").exists()
+
+
+# -- guards --------------------------------------------------------------------------------
+
+
+def test_doom_loop_detection():
+    g = DoomLoop()
+    assert g.observe("x = 1", "err") is None
+    assert g.observe("x = 1", "err") is None
+    assert "3 times" in g.observe("x = 1  ", "err")  # trailing spaces do not hide a repeat
+    g = DoomLoop()
+    for code in ["a()", "b()", "a()"]:
+        assert g.observe(code, "boom") is None
+    assert "last 2 steps repeat" in g.observe("b()", "boom")
+    g = DoomLoop()
+    for i, code in enumerate(["a()", "b()", "c()", "d()"]):
+        assert g.observe(code, str(i)) is None  # different steps never fire
+
+
+def test_a_repeating_agent_is_warned_then_stopped_as_stuck(tmp_path):
+    same = step("Try again.", "print(1 / 0)")
+    session, backend, _ = make(tmp_path, [same] * 6)
+    outcome = run_task(session, "the task")
+    assert outcome.status == "stuck" and outcome.steps == 4
+    guards = events(tmp_path, "guard")
+    assert [g["action"] for g in guards] == ["warn", "stop"]
+    assert "Change strategy" in backend.history[3][0][-1].content  # the warning reached the model
+
+
+@pytest.mark.parametrize(
+    ("budget", "reason"),
+    [
+        (Budget(max_steps=2), "step budget"),
+        (Budget(max_tokens=300), "token budget"),
+        (Budget(max_seconds=1.0), "time budget"),
+    ],
+)
+def test_budgets_stop_the_run_gracefully_with_a_summary(tmp_path, budget, reason):
+    replies = [step(f"Step {i}.", f"import time\ntime.sleep(0.4)\nx{i} = {i}\nprint({i})") for i in range(20)]
+    session, _, _ = make(tmp_path, replies, options=AgentOptions(budget=budget))
+    outcome = run_task(session, "the task")
+    assert outcome.status == "budget" and reason in outcome.reason
+    summary = (tmp_path / "run" / "summary.md").read_text()
+    assert "## What is left" in summary and "--resume" in summary
+    assert events(tmp_path)[-1]["type"] == "end"
+
+
+def test_money_budget_uses_the_models_prices(tmp_path):
+    replies = [step(f"Step {i}.", f"print({i})") for i in range(10)]
+    session, _, _ = make(tmp_path, replies, options=AgentOptions(budget=Budget(max_cost=0.01)))
+    session.agent.price = lambda usage: 0.004  # a hosted model's price per call
+    outcome = run_task(session, "the task")
+    assert outcome.status == "budget" and "money" in outcome.reason and outcome.steps == 3
+
+
+def test_step_timeout_stops_runaway_code_and_the_session_goes_on(tmp_path):
+    session, _, _ = make(
+        tmp_path,
+        [
+            step("Spin.", "x = 5\nwhile True:\n    pass"),
+            step("Check.", "print(x)"),
+            step("Stop.", "final_answer(x)"),
+        ],
+        options=AgentOptions(step_timeout=1.0),
+    )
+    outcome = run_task(session, "the task")
+    obs = [s["observation"] for s in events(tmp_path, "step")]
+    assert "wall-clock limit" in obs[0] and obs[1] == "5" and outcome.answer == 5
+
+
+# -- memory ---------------------------------------------------------------------------------
+
+
+def test_old_steps_are_summarised_when_the_window_fills(tmp_path):
+    long = "word " * 120
+    script = [step(f"Step {i}.", f"print({i}, '{long}')") for i in range(8)] + [step("Stop.", "final_answer(1)")]
+    summary = "Printed long lines; nothing else."
+
+    def reply(messages, params):
+        # the summarising call gets the summary; every other call the next scripted step
+        return summary if "Summarise these finished steps" in messages[-1].content else script.pop(0)
+
+    session, backend, _ = make(tmp_path, [], window=1600, options=AgentOptions(reply_tokens=200))
+    backend.fallback = reply
+    assert run_task(session, "the task").status == "done"
+    compacts = events(tmp_path, "compact")
+    assert compacts and compacts[0]["summary"] == summary
+    for messages, params in backend.history:
+        assert backend.count_tokens(messages) + params.max_tokens <= 1600
+    last = backend.history[-1][0]
+    assert any(m.content.startswith("Summary of steps 1-") and summary in m.content for m in last)
+    assert last[1].content == "Task: the task"  # the task itself is never folded away
+
+
+AGENT_SCRIPT = """
+import sys
+from pathlib import Path
+from smolab.agent import build, run_task, resume_run
+from smolab.config import load_settings
+from smolab.models import ChatModel, ScriptedBackend
+
+tmp = Path(sys.argv[1])
+def step(t, c):
+    return f"Thought: {t}\\n```python\\n{c}\\n```"
+replies = [step(f"Write {i}.", f"write_file('f{i}.txt', '{i}')\\nimport time\\ntime.sleep(0.3)\\nprint({i})")
+           for i in range(1, 6)]
+replies.append(step("Stop.", "final_answer(sorted(list_files()))"))
+done = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+model = ChatModel(ScriptedBackend(replies[done:]))
+settings = load_settings(home=tmp / "home")
+if sys.argv[2] == "start":
+    out = run_task(build(model, settings, tmp / "ws", tmp / "run", task="write files"), "write files")
+else:
+    out = resume_run(build(model, settings, tmp / "ws", tmp / "run"))
+print(out.status, out.answer)
+"""
+
+
+def test_a_run_killed_mid_way_resumes_where_it_stopped(tmp_path):
+    script = tmp_path / "agent_script.py"
+    script.write_text(AGENT_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path), "start"], env=env, start_new_session=True
+    )
+    trajectory = tmp_path / "run" / "trajectory.jsonl"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if trajectory.exists() and trajectory.read_text().count('"type": "step"') >= 2:
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = trajectory.read_text().count('"type": "step"')
+    assert 2 <= done < 6 and '"type": "end"' not in trajectory.read_text()
+    result = subprocess.run(
+        [sys.executable, str(script), str(tmp_path), "resume", str(done)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "done ['f1.txt', 'f2.txt', 'f3.txt', 'f4.txt', 'f5.txt']"
+    steps = events(tmp_path, "step")
+    assert [s["step"] for s in steps] == list(range(1, 7))  # numbering carries on, nothing redone
+    resumes = events(tmp_path, "resume")
+    assert (
+        len(resumes) == 1 and "variables from earlier steps are gone" in resumes[0]["messages"][0]["content"]
+    )
+
+
+# -- tools of every kind ----------------------------------------------------------------------
+
+
+def test_user_tools_from_a_file(tmp_path):
+    tools = tmp_path / "mytools.py"
+    tools.write_text(
+        'def celsius(fahrenheit: float) -> float:\n    """Degrees Fahrenheit in Celsius."""\n'
+        "    return round((fahrenheit - 32) * 5 / 9, 2)\n"
+    )
+    session, backend, _ = make(
+        tmp_path, [step("Convert.", "final_answer(celsius(212))")], extra_tools=[str(tools)]
+    )
+    assert run_task(session, "the task").answer == 100.0
+    assert (
+        "celsius(fahrenheit: float) -> float: Degrees Fahrenheit in Celsius."
+        in backend.history[0][0][0].content
+    )
+
+
+def test_jobs_run_in_the_background_and_can_be_cancelled(tmp_path):
+    session, _, _ = make(
+        tmp_path,
+        [
+            step(
+                "Start.",
+                'j = start_job("for i in 1 2 3; do echo tick $i; done; sleep 30", minutes=1)\nprint(j)',
+            ),
+            step(
+                "Watch.", "import time\ntime.sleep(1.0)\nprint(job_status(j)['state'])\nprint(job_logs(j, 2))"
+            ),
+            step("Cancel.", "print(cancel_job(j))"),
+            step("Stop.", "final_answer(job_status(j)['state'])"),
+        ],
+        allow=["job"],
+    )
+    outcome = run_task(session, "the task")
+    obs = [s["observation"] for s in events(tmp_path, "step")]
+    assert obs[0] == "job1"
+    assert obs[1] == "running\ntick 2\ntick 3"
+    assert obs[2] == "job1: cancelled" and outcome.answer == "cancelled"
+
+
+def test_shell_runs_jailed_and_offline(tmp_path):
+    session, _, ws = make(
+        tmp_path,
+        [
+            step("Shell.", 'print(shell("echo hi > out.txt && cat out.txt && ls /root 2>&1 | head -1"))'),
+            step("Stop.", "final_answer(1)"),
+        ],
+    )
+    run_task(session, "the task")
+    obs = events(tmp_path, "step")[0]["observation"]
+    assert obs.startswith("exit code 0\nhi") and (ws / "out.txt").read_text() == "hi\n"
+
+
+def test_cli_runs_a_task_against_a_server_model_and_refuses_bad_input(tmp_path):
+    from collections import deque
+
+    from tests.conftest import run_cli
+    from tests.servers import Behaviour, OpenAIHandler, serve
+
+    behaviour = Behaviour(
+        script=deque(
+            [
+                "Let me think about it.",  # no code block: corrected
+                step("Answer.", "final_answer(6 * 7)"),
+            ]
+        )
+    )
+    with serve(OpenAIHandler, behaviour=behaviour) as url:
+        r = run_cli(
+            "--model",
+            f"openai:{url}/v1",
+            "run",
+            "what is 6 times 7",
+            "-w",
+            str(tmp_path / "ws"),
+            "--run-dir",
+            str(tmp_path / "run"),
+            "--non-interactive",
+            env={"SMOLAB_HOME": str(tmp_path / "home")},
+        )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "42"
+    assert "malformed reply" in r.stderr and "done" in r.stderr
+    r = run_cli("run", "--resume", str(tmp_path / "nothing"), env={"SMOLAB_HOME": str(tmp_path / "home")})
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "no agent run" in r.stderr
+    r = run_cli("run", "x", "--allow", "everything", env={"SMOLAB_HOME": str(tmp_path / "home")})
+    assert (
+        r.returncode == 2 and "unknown approval kind 'everything'" in r.stderr and "Traceback" not in r.stderr
+    )
+    r = run_cli("run", "x", "--tools", "missing.py", env={"SMOLAB_HOME": str(tmp_path / "home")})
+    assert r.returncode == 2 and "missing.py does not exist" in r.stderr
+    r = run_cli("run", "--max-time", "soon", "x", env={"SMOLAB_HOME": str(tmp_path / "home")})
+    assert r.returncode == 2 and "not a duration" in r.stderr
