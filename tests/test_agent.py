@@ -285,7 +285,9 @@ def test_step_timeout_stops_runaway_code_and_the_session_goes_on(tmp_path):
 
 def test_old_steps_are_summarised_when_the_window_fills(tmp_path):
     long = "word " * 120
-    script = [step(f"Step {i}.", f"print({i}, '{long}')") for i in range(8)] + [step("Stop.", "final_answer(1)")]
+    script = [step(f"Step {i}.", f"print({i}, '{long}')") for i in range(8)] + [
+        step("Stop.", "final_answer(1)")
+    ]
     summary = "Printed long lines; nothing else."
 
     def reply(messages, params):
@@ -457,3 +459,73 @@ def test_cli_runs_a_task_against_a_server_model_and_refuses_bad_input(tmp_path):
     assert r.returncode == 2 and "missing.py does not exist" in r.stderr
     r = run_cli("run", "--max-time", "soon", "x", env={"SMOLAB_HOME": str(tmp_path / "home")})
     assert r.returncode == 2 and "not a duration" in r.stderr
+
+
+# -- MCP ------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(params=["stdio", "http"])
+def mcp_server(request, tmp_path):
+    """A real MCP server (the SDK's own) over stdio, or over streamable HTTP on loopback."""
+    server = str(ROOT / "tests" / "mcp_server.py")
+    if request.param == "stdio":
+        yield {"command": sys.executable, "args": [server]}
+        return
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, server, "http", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    import socket
+
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    try:
+        yield {"url": f"http://127.0.0.1:{port}/mcp"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_mcp_tools_are_called_from_the_agents_code(tmp_path, mcp_server):
+    replies = [
+        step("Add.", "print(calc_add(2, b=40))"),
+        step("Default argument.", "print(calc_add(5))"),
+        step("A failing tool.", "print(calc_fail('nope'))"),
+        step("Destructive.", "print(calc_wipe('disk'))"),
+        step("Stop.", "final_answer(calc_add(1, 1))"),
+    ]
+    backend = ScriptedBackend(replies)
+    model = ChatModel(backend, ChatDefaults(max_tokens=200))
+    settings = load_settings(home=tmp_path / "home", mcp_servers={"calc": mcp_server})
+    session = build(model, settings, tmp_path / "ws", tmp_path / "run", task="the task")
+    outcome = run_task(session, "the task")
+    assert outcome.answer == 2
+    obs = [s["observation"] for s in events(tmp_path, "step")]
+    assert obs[0] == "42" and obs[1] == "6"
+    assert "HostError" in obs[2] and "Error executing tool fail" in obs[2]
+    assert "not allowed" in obs[3] and "--allow destructive" in obs[3]
+    assert "calc_add(a: int, b: int = 1): Add two integers." in backend.history[0][0][0].content
+
+
+def test_an_unreachable_mcp_server_is_one_line(tmp_path):
+    settings = load_settings(
+        home=tmp_path / "home", mcp_servers={"gone": {"url": f"http://127.0.0.1:{_free_port()}/mcp"}}
+    )
+    model = ChatModel(ScriptedBackend([]))
+    with pytest.raises(Exception) as info:
+        build(model, settings, tmp_path / "ws", tmp_path / "run", task="t")
+    assert type(info.value).__name__ == "AgentSetupError"
+    assert str(info.value).startswith("MCP server gone could not be reached") and "\n" not in str(info.value)
+    assert not (tmp_path / "run").exists()  # a run that never started leaves nothing behind

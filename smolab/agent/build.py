@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +86,22 @@ def build(
     workspace = workspace.resolve()
     workspace.mkdir(parents=True, exist_ok=True)
     limits = limits or Limits(timeout=options.step_timeout, cpu_seconds=None, session_cpu_seconds=None)
+    budget = options.budget
+    if task is not None:
+        if run_dir.exists():
+            raise AgentSetupError(
+                f"{run_dir} already exists; continue it with --resume {run_dir} or choose another --run-dir"
+            )
+        info: dict[str, Any] = {
+            "task": task,
+            "model": model.name,
+            "workspace": str(workspace),
+            "budget": budget.__dict__,
+            "allow": sorted(allowed),
+        }
+        run = RunFolder.create(run_dir, info)
+    else:
+        run = RunFolder.existing(run_dir)
     closers: list[Callable[[], None]] = []
     try:
         toolbox = Toolbox()
@@ -94,7 +111,6 @@ def build(
         toolbox.extend(shell_tools(shells))
         jobs = Jobs(workspace, limits, isolation)
         closers.append(jobs.close)
-        budget = options.budget
 
         def minutes_left() -> float | None:
             if budget.max_seconds is None:
@@ -113,7 +129,7 @@ def build(
         if mcp and settings.mcp_servers:
             from .tools.mcp import connect_all
 
-            clients, tools = connect_all(settings.mcp_servers)
+            clients, tools = connect_all(settings.mcp_servers, run_dir)
             closers.extend(c.close for c in clients)
             try:
                 toolbox.extend(tools)
@@ -121,22 +137,6 @@ def build(
                 raise AgentSetupError(str(err)) from None
         sandbox = ProcessSandbox(workspace, limits, isolation)
         closers.append(sandbox.close)
-        if task is not None:
-            if run_dir.exists():
-                raise AgentSetupError(
-                    f"{run_dir} already exists; continue it with --resume {run_dir} "
-                    "or choose another --run-dir"
-                )
-            info: dict[str, Any] = {
-                "task": task,
-                "model": model.name,
-                "workspace": str(workspace),
-                "budget": budget.__dict__,
-                "allow": sorted(allowed),
-            }
-            run = RunFolder.create(run_dir, info)
-        else:
-            run = RunFolder.existing(run_dir)
         policy = Policy(approver=approver, allow=allowed)
         agent = Agent(model, toolbox, sandbox, run, policy, options, price_of(model), on_event)
         session = Session(agent, closers)
@@ -145,6 +145,8 @@ def build(
         for close in reversed(closers):
             with contextlib.suppress(Exception):
                 close()
+        if task is not None and not run.events():
+            shutil.rmtree(run_dir, ignore_errors=True)  # a run that never started leaves nothing behind
         raise
 
 
