@@ -345,3 +345,63 @@ def serve(handler: type[BaseHTTPRequestHandler], **attrs: Any) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+ATOM_FEED = """<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <entry>
+    <id>http://arxiv.org/abs/1706.03762v7</id>
+    <published>2017-06-12T17:57:34Z</published>
+    <title>Attention Is All
+      You Need</title>
+    <summary>The dominant sequence transduction models are based on complex recurrent networks.</summary>
+    <author><name>Ashish Vaswani</name></author><author><name>Noam Shazeer</name></author>
+    <author><name>Niki Parmar</name></author><author><name>Jakob Uszkoreit</name></author>
+  </entry>
+</feed>"""
+
+
+class WebHandler(BaseHTTPRequestHandler):
+    """Stands in for arXiv's search API, the Hugging Face hub's API and GitHub's code search."""
+
+    seen: list[str]
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def _send(self, status: int, body: str, kind: str) -> None:
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        self.seen.append(self.path)
+        path = self.path.split("?")[0]
+        if path == "/api/query":
+            self._send(200, ATOM_FEED, "application/atom+xml")
+        elif path == "/api/models":
+            models = [
+                {"id": "Qwen/Qwen2.5-Coder-0.5B-Instruct", "downloads": 10, "likes": 2, "tags": ["gguf"]}
+            ]
+            self._send(200, json.dumps(models), "application/json")
+        elif path == "/datasets/tiny/csv/raw/main/README.md":
+            self._send(200, "# tiny/csv\nTwo columns, 100 rows. License: MIT.", "text/plain")
+        elif path == "/docs/page.html":
+            html = (
+                "<html><head><script>var x;</script></head>"
+                "<body><h1>AdamW</h1><p>Decoupled weight decay.</p></body></html>"
+            )
+            self._send(200, html, "text/html; charset=utf-8")
+        elif path == "/search/code":
+            if self.headers.get("Authorization") != "Bearer test-token":
+                self._send(401, '{"message": "Bad credentials"}', "application/json")
+                return
+            items = [
+                {"repository": {"full_name": "a/b"}, "path": "model.py", "html_url": "https://x/model.py"}
+            ]
+            self._send(200, json.dumps({"items": items}), "application/json")
+        else:
+            self._send(404, "not found", "text/plain")

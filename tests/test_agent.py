@@ -529,3 +529,61 @@ def test_an_unreachable_mcp_server_is_one_line(tmp_path):
     assert type(info.value).__name__ == "AgentSetupError"
     assert str(info.value).startswith("MCP server gone could not be reached") and "\n" not in str(info.value)
     assert not (tmp_path / "run").exists()  # a run that never started leaves nothing behind
+
+
+# -- research tools -------------------------------------------------------------------------
+
+
+def test_research_tools_against_stand_in_services(tmp_path, monkeypatch):
+    from tests.servers import WebHandler, serve
+
+    monkeypatch.setenv("GITHUB_TOKEN", "test-token")
+    seen: list[str] = []
+    with serve(WebHandler, seen=seen) as url:
+        settings = load_settings(
+            home=tmp_path / "home", arxiv_api_url=f"{url}/api/query", hf_url=url, github_api_url=url
+        )
+        replies = [
+            step(
+                "Papers.",
+                "p = search_papers('attention', max_results=1)[0]\nprint(p['id'], p['title'], p['authors'])",
+            ),
+            step("Models.", "print(search_hub('qwen coder')[0]['id'])"),
+            step("Card.", "print(dataset_card('tiny/csv'))"),
+            step("Docs.", f"print(fetch_page('{url}/docs/page.html'))"),
+            step("Code.", "print(search_github_code('class Transformer')[0])"),
+            step("Missing.", f"print(fetch_page('{url}/nowhere'))"),
+            step("Stop.", "final_answer(1)"),
+        ]
+        model = ChatModel(ScriptedBackend(replies), ChatDefaults(max_tokens=200))
+        session = build(model, settings, tmp_path / "ws", tmp_path / "run", task="t", allow=["network"])
+        run_task(session, "t")
+    obs = [s["observation"] for s in events(tmp_path, "step")]
+    assert obs[0] == "1706.03762v7 Attention Is All You Need Ashish Vaswani, Noam Shazeer, Niki Parmar et al."
+    assert obs[1] == "Qwen/Qwen2.5-Coder-0.5B-Instruct"
+    assert obs[2].startswith("# tiny/csv")
+    assert "# AdamW" in obs[3] and "Decoupled weight decay." in obs[3] and "var x" not in obs[3]
+    assert "'repository': 'a/b'" in obs[4]
+    assert "was not found (404)" in obs[5]
+    assert any(p.startswith("/api/query?search_query=all%3Aattention") for p in seen)
+
+
+def test_research_tools_offline_fail_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.delenv("GH_TOKEN", raising=False)
+    dead = f"http://127.0.0.1:{_free_port()}"
+    settings = load_settings(home=tmp_path / "home", arxiv_api_url=f"{dead}/api/query", hf_url=dead)
+    replies = [
+        step("Papers.", "print(search_papers('attention'))"),
+        step("Code.", "print(search_github_code('x'))"),
+        step("Stop.", "final_answer(1)"),
+    ]
+    model = ChatModel(ScriptedBackend(replies), ChatDefaults(max_tokens=200))
+    run_task(build(model, settings, tmp_path / "ws", tmp_path / "run", task="t", allow=["network"]), "t")
+    obs = [s["observation"] for s in events(tmp_path, "step")]
+    assert obs[0].splitlines()[-1] == (
+        "HostError: cannot reach 127.0.0.1:"
+        + dead.rsplit(":", 1)[1]
+        + ": offline or blocked; work from what you have"
+    )
+    assert "needs a token: set GITHUB_TOKEN" in obs[1]
