@@ -30,9 +30,16 @@ class Endpoints:
 class Web:
     def __init__(self, endpoints: Endpoints):
         self.ep = endpoints
-        self.client = httpx.Client(
-            timeout=endpoints.timeout, follow_redirects=True, headers={"User-Agent": "smolab-agent"}
-        )
+        self._client: httpx.Client | None = None
+
+    @property
+    def client(self) -> httpx.Client:
+        # Made on first use: loading the system's certificates costs tens of milliseconds.
+        if self._client is None:
+            self._client = httpx.Client(
+                timeout=self.ep.timeout, follow_redirects=True, headers={"User-Agent": "smolab-agent"}
+            )
+        return self._client
 
     def get(self, url: str, **kw: Any) -> httpx.Response:
         host = urlparse(url).netloc or url
@@ -49,7 +56,8 @@ class Web:
         return r
 
     def close(self) -> None:
-        self.client.close()
+        if self._client is not None:
+            self._client.close()
 
 
 def _text(el: ET.Element | None) -> str:
