@@ -376,3 +376,14 @@ def test_imports_that_cannot_work_are_pointed_at_what_exists():
     assert "from torch import nn" in files["main.py"]  # installed packages are left alone
     assert files["other.py"] == "from transformers import Missing\n" and "other.py" not in changes
     assert len(changes["main.py"]) == 2
+
+
+def test_repair_tells_the_model_a_missing_package_can_never_be_imported():
+    from smolab.reproduce.repair import missing_packages, repair_ask
+
+    error = "ModuleNotFoundError: No module named 'transformers'\nNo module named 'data'\nNo module named 'torch.nn'"
+    assert missing_packages(error, {"data"}) == [
+        "transformers"
+    ]  # local and installed modules are not missing
+    ask = repair_ask("main.py", "x = 1\n", error, "", {"data"})
+    assert "`transformers` is not installed and cannot be" in ask

@@ -355,7 +355,8 @@ class Pipeline:
         for failure in targets(v, set(quick), list(files)):
             name = failure.file or "main.py"
             others = self._interfaces([n for n in editable if n != name])
-            ask = repair_ask(name, files[name], failure.error, others)
+            local = {n.split("/")[0].removesuffix(".py") for n in files}
+            ask = repair_ask(name, files[name], failure.error, others, local)
             messages = self._fit(system, [ask], CODE_TOKENS + 200)
             reply = self.model.chat(messages, max_tokens=CODE_TOKENS + 200, until=repeating)
             new = apply_reply(files[name], reply.text)

@@ -3,6 +3,9 @@ file replaces the old one only if it parses. Cheap fixes that need no model come
 
 from __future__ import annotations
 
+import importlib.util
+import re
+
 from .code import add_missing_imports, drop_repeats, extract_code, fix_imports, parse_error
 from .verify import Failure, Verification
 
@@ -32,8 +35,29 @@ def targets(v: Verification, fixed_files: set[str], editable: list[str], limit: 
     return out
 
 
-def repair_ask(name: str, code: str, error: str, interfaces: str) -> str:
+_MISSING = re.compile(r"No module named '([\w.]+)'")
+
+
+def missing_packages(error: str, local: set[str]) -> list[str]:
+    """Third-party packages the error says are missing and that cannot be imported here."""
+    found = []
+    for module in dict.fromkeys(_MISSING.findall(error)):
+        top = module.split(".")[0]
+        if top not in local and importlib.util.find_spec(top) is None:
+            found.append(top)
+    return found
+
+
+def repair_ask(name: str, code: str, error: str, interfaces: str, local: set[str] | None = None) -> str:
     parts = [f"The repository fails a check. The error:\n{error}"]
+    missing = missing_packages(error, local or set())
+    if missing:
+        # Small models keep the import and patch around it unless told it can never work.
+        listed = ", ".join(f"`{m}`" for m in missing)
+        parts.append(
+            f"{listed} is not installed and cannot be: remove every use of it and write that part "
+            "with the standard library, torch, numpy or this repository's own modules."
+        )
     if interfaces:
         parts.append(f"The other files (their interfaces):\n{interfaces}")
     parts.append(f"The current {name}:\n```python\n{code}```")
