@@ -1,12 +1,14 @@
 """The agent, side by side with smolagents' CodeAgent in the same run.
 
 overhead   framework time per step, model time excluded: both agents are driven by the same
-           scripted model (replies known in advance) through the same 20-step task, each step
-           calling one tool and printing. Per step = (time of a 40-step run - time of the
-           20-step run) / 20, so one-time set-up (smolab starts its sandbox, ~70 ms) is
-           reported apart. smolab's figure includes its real isolation (a bubblewrap sandbox,
-           tools called back over a pipe, a trajectory line per step); smolagents runs the
-           code in-process with its AST interpreter.
+           scripted model (replies known in advance) through the same 20-step task, in two
+           profiles: "minimal" steps (one tool call and a print) and "data" steps (read a
+           500-row CSV through a tool, parse, column means, scale, write through a tool).
+           Per step = (time of a 40-step run - time of the 20-step run) / 20, so one-time
+           set-up (smolab starts its sandbox, ~70 ms) is reported apart. smolab's figure
+           includes its real isolation (a bubblewrap sandbox, tools called back over a pipe,
+           a trajectory line per step); smolagents runs the code in-process with its AST
+           interpreter.
 tasks      with an embedded model, 10 small tasks the project wrote (bench/agent_tasks.py):
            how often a step parses, how often the task ends with a correct result, steps and
            seconds per task; and the parse rate of smolagents' CodeAgent driven by the same
@@ -31,6 +33,33 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 STEPS = 20
+ROWS = 500
+DATA = "a,b,c,d\n" + "".join(f"{i % 7 + 1},{i % 11 + 2},{i % 13 + 3},{i % 17 + 4}\n" for i in range(ROWS))
+
+# The same steps for both agents. "minimal": one tool call and a print, the least a step can
+# do. "data": a data-wrangling cycle an ML agent runs (read a CSV through a tool, parse it,
+# column means, scale, write the result through a tool), on 500 rows.
+PROFILES = {
+    "minimal": ["v = square({i})\nprint(v)"],
+    "data": [
+        'text = read_file("data.csv")\nprint(len(text))',
+        'rows = [line.split(",") for line in text.splitlines()[1:]]\nprint(len(rows))',
+        "means = [sum(float(r[j]) for r in rows) / len(rows) for j in range(4)]\nprint(means)",
+        "scaled = [[float(r[j]) / means[j] for j in range(4)] for r in rows]\nprint(len(scaled))",
+        'out = "\\n".join(",".join(f"{v:.4f}" for v in r) for r in scaled)\n'
+        'print(write_file("scaled.csv", out))',
+    ],
+}
+
+
+def codes(profile: str, steps: int) -> list[str]:
+    cycle = PROFILES[profile]
+    out = [cycle[i % len(cycle)].format(i=i) for i in range(steps - 1)]
+    return [*out, "final_answer(len(text) if 'text' in dir() else v)"]
+
+
+def expected(profile: str, steps: int) -> int:
+    return len(DATA) if profile == "data" else (steps - 2) ** 2
 
 
 def square(n: int) -> int:
@@ -42,16 +71,17 @@ def square(n: int) -> int:
     return n * n
 
 
-def smolab_run(steps: int) -> float:
+def smolab_run(profile: str, steps: int) -> float:
     """Seconds for a whole ``steps``-step run, set-up included."""
     from smolab.agent import AgentOptions, Budget, build, make_tool, run_task
     from smolab.config import load_settings
     from smolab.models import ChatModel, ScriptedBackend
 
-    replies = [f"Thought: step {i}.\n```python\nv = square({i})\nprint(v)\n```" for i in range(steps - 1)]
-    replies.append("Thought: done.\n```python\nfinal_answer(v)\n```")
+    replies = [f"Thought: step {i}.\n```python\n{code}\n```" for i, code in enumerate(codes(profile, steps))]
     with tempfile.TemporaryDirectory() as d:
         root = Path(d)
+        (root / "ws").mkdir()
+        (root / "ws" / "data.csv").write_text(DATA)
         model = ChatModel(ScriptedBackend(replies))
         options = AgentOptions(budget=Budget(max_steps=steps + 2))
         start = time.perf_counter()
@@ -60,16 +90,37 @@ def smolab_run(steps: int) -> float:
         session.agent.toolbox.add(make_tool(square))
         outcome = run_task(session, "t")
         seconds = time.perf_counter() - start
-    assert outcome.answer == (steps - 2) ** 2 and outcome.steps == steps, outcome
+    assert outcome.answer == expected(profile, steps) and outcome.steps == steps, outcome
     return seconds
 
 
-def smolagents_run(steps: int) -> float:
+def smolagents_run(profile: str, steps: int) -> float:
     from smolagents import CodeAgent, Model, tool
     from smolagents.models import ChatMessage, MessageRole
     from smolagents.monitoring import LogLevel, TokenUsage
 
-    sq = tool(square)
+    folder = Path(tempfile.mkdtemp())
+    (folder / "data.csv").write_text(DATA)
+
+    @tool
+    def read_file(path: str) -> str:
+        """Read a text file.
+
+        Args:
+            path: the file, relative to the workspace
+        """
+        return (folder / path).read_text()
+
+    @tool
+    def write_file(path: str, content: str) -> str:
+        """Write a text file.
+
+        Args:
+            path: the file, relative to the workspace
+            content: what to write
+        """
+        (folder / path).write_text(content)
+        return f"wrote {len(content)} characters to {path}"
 
     class Scripted(Model):
         def __init__(self, replies: list[str]):
@@ -85,21 +136,25 @@ def smolagents_run(steps: int) -> float:
                 token_usage=TokenUsage(input_tokens=0, output_tokens=0),
             )
 
-    replies = [f"Thought: step {i}.\n<code>\nv = square({i})\nprint(v)\n</code>" for i in range(steps - 1)]
-    replies.append("Thought: done.\n<code>\nfinal_answer(v)\n</code>")
+    replies = [f"Thought: step {i}.\n<code>\n{code}\n</code>" for i, code in enumerate(codes(profile, steps))]
     start = time.perf_counter()
-    agent = CodeAgent(tools=[sq], model=Scripted(replies), max_steps=steps + 2, verbosity_level=LogLevel.OFF)
+    agent = CodeAgent(
+        tools=[tool(square), read_file, write_file],
+        model=Scripted(replies),
+        max_steps=steps + 2,
+        verbosity_level=LogLevel.OFF,
+    )
     answer = agent.run("t")
     seconds = time.perf_counter() - start
-    assert answer == (steps - 2) ** 2 and len(agent.memory.steps) >= steps, answer
+    assert answer == expected(profile, steps) and len(agent.memory.steps) >= steps, answer
     return seconds
 
 
-def measure(run, reps: int) -> tuple[float, float]:
+def measure(run, profile: str, reps: int) -> tuple[float, float]:
     """(ms per step, ms of one-time set-up), medians over ``reps`` pairs of runs."""
     per_step, setup = [], []
     for _ in range(reps):
-        short, long = run(STEPS), run(2 * STEPS)
+        short, long = run(profile, STEPS), run(profile, 2 * STEPS)
         step = (long - short) / STEPS
         per_step.append(step * 1000)
         setup.append((short - STEPS * step) * 1000)
@@ -107,21 +162,23 @@ def measure(run, reps: int) -> tuple[float, float]:
 
 
 def overhead(reps: int) -> None:
-    smolab_run(STEPS)  # warm imports and caches on both sides before timing
-    smolagents_run(STEPS)
-    a, a_setup = measure(smolab_run, reps)
-    b, b_setup = measure(smolagents_run, reps)
+    for profile in PROFILES:  # warm imports and caches on both sides before timing
+        smolab_run(profile, STEPS)
+        smolagents_run(profile, STEPS)
     table = Table(
-        title=f"Framework overhead, scripted model, {STEPS} and {2 * STEPS}-step runs, median of {reps}"
+        title=f"Framework time per step, scripted model, {STEPS}- and {2 * STEPS}-step runs, median of {reps}"
     )
-    table.add_column("agent")
-    table.add_column("ms / step", justify="right")
-    table.add_column("set-up ms (once)", justify="right")
-    table.add_column("isolation")
-    table.add_row("smolab", f"{a:.2f}", f"{a_setup:.0f}", "bubblewrap namespaces, separate process")
-    table.add_row("smolagents CodeAgent", f"{b:.2f}", f"{b_setup:.0f}", "none (in-process AST interpreter)")
+    for col in ("steps", "smolab ms/step", "smolagents ms/step", "ratio", "set-up ms: smolab", "smolagents"):
+        table.add_column(col, justify="left" if col == "steps" else "right")
+    for profile in PROFILES:
+        a, a_setup = measure(smolab_run, profile, reps)
+        b, b_setup = measure(smolagents_run, profile, reps)
+        table.add_row(profile, f"{a:.2f}", f"{b:.2f}", f"{a / b:.2f}", f"{a_setup:.0f}", f"{b_setup:.0f}")
     Console().print(table)
-    Console().print(f"per step, smolab / smolagents: {a / b:.2f}")
+    Console().print(
+        "smolab runs each step in a bubblewrap sandbox (a separate CPython process; tools called back "
+        "over a pipe; a trajectory line per step); smolagents interprets it in-process, unisolated."
+    )
 
 
 def main() -> None:

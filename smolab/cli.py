@@ -304,7 +304,9 @@ def _ask_person(action: Any) -> Any:
         highlight=False,
     )
     try:
-        answer = input("  [y]es / [n]o / [a]lways / or type feedback: ").strip()
+        # The question goes to stderr with the rest of the progress; stdout keeps only the answer.
+        err.print("  [y]es / [n]o / [a]lways / or type feedback: ", end="", markup=False, highlight=False)
+        answer = input().strip()
     except EOFError:
         return Decision(False, by="non-interactive")
     low = answer.lower()

@@ -587,3 +587,57 @@ def test_research_tools_offline_fail_in_one_line(tmp_path, monkeypatch):
         + ": offline or blocked; work from what you have"
     )
     assert "needs a token: set GITHUB_TOKEN" in obs[1]
+
+
+def test_cli_asks_a_person_at_a_terminal(tmp_path):
+    import pty
+    from collections import deque
+
+    from tests.servers import Behaviour, OpenAIHandler, serve
+
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "a.txt").write_text("1")
+    (ws / "b.txt").write_text("2")
+    behaviour = Behaviour(
+        script=deque(
+            [
+                step("Delete a.", "print(delete_file('a.txt'))"),
+                step("Delete b.", "print(delete_file('b.txt'))"),
+                step("Done.", "final_answer(sorted(list_files()))"),
+            ]
+        )
+    )
+    master, slave = pty.openpty()
+    os.write(master, b"y\nkeep b, it is needed\n")  # the person's two answers, typed ahead
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMOLAB_")}
+    env["SMOLAB_HOME"] = str(tmp_path / "home")
+    with serve(OpenAIHandler, behaviour=behaviour) as url:
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "smolab.cli",
+                "--model",
+                f"openai:{url}/v1",
+                "run",
+                "tidy up",
+                "-w",
+                str(ws),
+                "--run-dir",
+                str(tmp_path / "run"),
+            ],
+            stdin=slave,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+    os.close(master)
+    os.close(slave)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == '["b.txt"]'
+    assert r.stderr.count("approve?") == 2 and "delete_file wants to delete files: a.txt" in r.stderr
+    obs = [s["observation"] for s in events(tmp_path, "step")]
+    assert obs[0] == "deleted a.txt"
+    assert "the user declined delete_file and said: keep b, it is needed" in obs[1]

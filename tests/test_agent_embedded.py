@@ -1,0 +1,48 @@
+"""The agent with the embedded models, offline: every reply parses under the step grammar,
+and the default model solves an easy task. Slow: a minute or two on 2 cores."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from smolab.agent import AgentOptions, Budget, build, run_task
+from smolab.config import load_settings
+from smolab.models import load_model
+
+pytestmark = pytest.mark.slow
+
+TASK = "How many lines does notes.txt have? Give the number with final_answer."
+
+
+def _run(model, tmp_path, max_steps: int):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "notes.txt").write_text("".join(f"note {i}\n" for i in range(37)))
+    options = AgentOptions(budget=Budget(max_steps=max_steps), step_timeout=30)
+    settings = load_settings(home=tmp_path / "home")
+    session = build(model, settings, ws, tmp_path / "run", task=TASK, options=options)
+    outcome = run_task(session, TASK)
+    lines = (tmp_path / "run" / "trajectory.jsonl").read_text().splitlines()
+    events = [json.loads(line) for line in lines]
+    return outcome, events
+
+
+@pytest.mark.parametrize("name", ["qwen2.5-coder-0.5b", "smollm2-135m"])
+def test_every_step_of_an_embedded_model_parses(name, real_settings, tmp_path):
+    model = load_model(name, real_settings)
+    outcome, events = _run(model, tmp_path, max_steps=3)
+    steps = [e for e in events if e["type"] == "step"]
+    assert steps, outcome
+    assert not [e for e in events if e["type"] == "format_error"]
+    for e in steps:
+        assert e["reply"].startswith("Thought: ") and "```python\n" in e["reply"], e["reply"]
+        assert e["usage"]["prompt_tokens"] > 0 and e["code"].strip()
+
+
+def test_the_default_model_counts_the_lines_of_a_file(real_settings, tmp_path):
+    model = load_model("qwen2.5-coder-0.5b", real_settings)
+    outcome, _ = _run(model, tmp_path, max_steps=5)
+    assert outcome.status == "done", outcome
+    assert str(outcome.answer).strip() == "37"
