@@ -509,6 +509,7 @@ def judge(
             "critiques": [c.model_dump() for c in verdict.critiques],
             "prompt_tokens": verdict.prompt_tokens,
             "cut": verdict.cut,
+            "consistent": verdict.consistent,
         }
         typer.echo(json.dumps(data, indent=2))
         return
@@ -525,6 +526,12 @@ def judge(
     )
     if verdict.cut:
         out.print(f"[dim]shown as interfaces only, to fit the window: {', '.join(verdict.cut)}[/dim]")
+    if not verdict.consistent:
+        err.print(
+            "[yellow]note:[/yellow] the score contradicts the judge's own high-severity critiques; "
+            "this model is too small to judge reliably (try --model qwen2.5-coder-1.5b or larger)",
+            highlight=False,
+        )
 
 
 PAPER_HELP = "A .pdf, a .tex, a LaTeX source archive, or an arXiv id or URL (like 1706.03762)."

@@ -386,3 +386,13 @@ def test_repair_tells_the_model_a_missing_package_can_never_be_imported():
     assert missing_packages(error, {"data"}) == ["transformers"]
     ask = repair_ask("main.py", "x = 1\n", error, "", {"data"})
     assert "`transformers` is not installed and cannot be" in ask
+
+
+def test_a_verdict_that_contradicts_its_own_critiques_is_flagged():
+    from smolab.reproduce.judge import Verdict
+    from smolab.reproduce.schemas import Critique
+
+    high = Critique(file="model.py", function="forward", severity="high", problem="no attention")
+    assert not Verdict(scores=[5, 4], critiques=[high]).consistent
+    assert Verdict(scores=[3], critiques=[high]).consistent
+    assert Verdict(scores=[5], critiques=[]).consistent

@@ -24,16 +24,21 @@ ROLE = (
     "You are an expert reviewer of machine-learning code. You judge whether a repository "
     "implements the method of a research paper correctly and completely."
 )
+RUBRIC = (
+    " Scores: 5 = every part of the method is present and correct; 4 = minor problems only; "
+    "3 = one high-severity problem or several medium ones; 2 = the core method is missing or wrong; "
+    "1 = unrelated to the paper. A high-severity problem means at most 3."
+)
 ASK_FREE = (
     "Judge the repository against the paper. List its most important problems (missing or wrong "
     "parts of the method, wrong equations, wrong hyper-parameters, code that cannot run), each "
     "with its file, function and severity. Then score its correctness from 1 (unrelated) to 5 "
-    "(implements the paper fully and correctly)."
+    "(implements the paper fully and correctly)." + RUBRIC
 )
 ASK_REFERENCE = (
     "A reference implementation follows the repository. Judge the repository against the paper "
     "and the reference: list where it differs from the reference in ways that matter, each with "
-    "its file, function and severity. Then score its correctness from 1 to 5."
+    "its file, function and severity. Then score its correctness from 1 to 5." + RUBRIC
 )
 REPLY_TOKENS = 900
 
@@ -49,6 +54,12 @@ class Verdict:
     @property
     def score(self) -> float:
         return statistics.fmean(self.scores) if self.scores else 0.0
+
+    @property
+    def consistent(self) -> bool:
+        """False when the judge scored above 3 while naming a high-severity problem, against its
+        own rubric: a sign the judging model is too small to trust."""
+        return not (self.score > 3 and any(c.severity == "high" for c in self.critiques))
 
 
 def paper_brief(paper: Paper, paper_source: str, repo: Path) -> str:
