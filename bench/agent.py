@@ -42,20 +42,20 @@ DATA = "a,b,c,d\n" + "".join(f"{i % 7 + 1},{i % 11 + 2},{i % 13 + 3},{i % 17 + 4
 PROFILES = {
     "minimal": ["v = square({i})\nprint(v)"],
     "data": [
-        'text = read_file("data.csv")\nprint(len(text))',
-        'rows = [line.split(",") for line in text.splitlines()[1:]]\nprint(len(rows))',
-        "means = [sum(float(r[j]) for r in rows) / len(rows) for j in range(4)]\nprint(means)",
-        "scaled = [[float(r[j]) / means[j] for j in range(4)] for r in rows]\nprint(len(scaled))",
+        'text = read_file("data.csv")\nprint({i}, len(text))',
+        'rows = [line.split(",") for line in text.splitlines()[1:]]\nprint({i}, len(rows))',
+        "means = [sum(float(r[j]) for r in rows) / len(rows) for j in range(4)]\nprint({i}, means)",
+        "scaled = [[float(r[j]) / means[j] for j in range(4)] for r in rows]\nprint({i}, len(scaled))",
         'out = "\\n".join(",".join(f"{v:.4f}" for v in r) for r in scaled)\n'
-        'print(write_file("scaled.csv", out))',
+        'print({i}, write_file("scaled.csv", out))',
     ],
 }
 
 
 def codes(profile: str, steps: int) -> list[str]:
     cycle = PROFILES[profile]
-    out = [cycle[i % len(cycle)].format(i=i) for i in range(steps - 1)]
-    return [*out, "final_answer(len(text) if 'text' in dir() else v)"]
+    out = [cycle[i % len(cycle)].replace("{i}", str(i)) for i in range(steps - 1)]
+    return [*out, "final_answer(len(text))" if profile == "data" else "final_answer(v)"]
 
 
 def expected(profile: str, steps: int) -> int:
@@ -71,18 +71,40 @@ def square(n: int) -> int:
     return n * n
 
 
+class WholeReplies:
+    """A scripted model that hands over each reply whole, as the smolagents side's does (the
+    test suite's ScriptedBackend streams word by word, which would be model time here)."""
+
+    name = "scripted"
+    context_window = 32768
+    exact_token_count = False
+
+    def __init__(self, replies: list[str]):
+        self.replies = replies
+
+    def count_tokens(self, messages) -> int:
+        return sum(len(m.content) // 4 + 4 for m in messages)
+
+    def generate(self, messages, params):
+        from smolab.models import Chunk, Usage
+
+        text = self.replies.pop(0)
+        yield Chunk(text)
+        yield Chunk("", usage=Usage(completion_tokens=len(text) // 4), finish_reason="stop")
+
+
 def smolab_run(profile: str, steps: int) -> float:
     """Seconds for a whole ``steps``-step run, set-up included."""
     from smolab.agent import AgentOptions, Budget, build, make_tool, run_task
     from smolab.config import load_settings
-    from smolab.models import ChatModel, ScriptedBackend
+    from smolab.models import ChatModel
 
     replies = [f"Thought: step {i}.\n```python\n{code}\n```" for i, code in enumerate(codes(profile, steps))]
     with tempfile.TemporaryDirectory() as d:
         root = Path(d)
         (root / "ws").mkdir()
         (root / "ws" / "data.csv").write_text(DATA)
-        model = ChatModel(ScriptedBackend(replies))
+        model = ChatModel(WholeReplies(replies))
         options = AgentOptions(budget=Budget(max_steps=steps + 2))
         start = time.perf_counter()
         settings = load_settings(home=root / "home")

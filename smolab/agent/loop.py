@@ -337,8 +337,12 @@ class Agent:
     def _fit(self) -> list[Message]:
         window = self.model.context_window
         messages = self.memory.messages()
-        need = self.model.count_tokens(messages) + self.options.reply_tokens
-        if need <= self.options.compact_at * window:
+        limit = self.options.compact_at * window - self.options.reply_tokens
+        # A token covers at least one byte of text (plus a few per message for the chat template),
+        # so a short conversation is known to fit without tokenizing it (the model call counts it).
+        if sum(len(m.content.encode()) + 8 for m in messages) <= limit:
+            return messages
+        if self.model.count_tokens(messages) <= limit:
             return messages
         steps = sorted({t.step for t in self.memory.turns if t.step > 0})
         if len(steps) > self.options.keep_recent:
