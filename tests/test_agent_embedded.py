@@ -16,14 +16,14 @@ pytestmark = pytest.mark.slow
 TASK = "How many lines does notes.txt have? Give the number with final_answer."
 
 
-def _run(model, tmp_path, max_steps: int):
+def _run(model, tmp_path, max_steps: int, task: str = TASK):
     ws = tmp_path / "ws"
     ws.mkdir()
     (ws / "notes.txt").write_text("".join(f"note {i}\n" for i in range(37)))
     options = AgentOptions(budget=Budget(max_steps=max_steps), step_timeout=30)
     settings = load_settings(home=tmp_path / "home")
-    session = build(model, settings, ws, tmp_path / "run", task=TASK, options=options)
-    outcome = run_task(session, TASK)
+    session = build(model, settings, ws, tmp_path / "run", task=task, options=options)
+    outcome = run_task(session, task)
     lines = (tmp_path / "run" / "trajectory.jsonl").read_text().splitlines()
     events = [json.loads(line) for line in lines]
     return outcome, events
@@ -41,8 +41,10 @@ def test_every_step_of_an_embedded_model_parses(name, real_settings, tmp_path):
         assert e["usage"]["prompt_tokens"] > 0 and e["code"].strip()
 
 
-def test_the_default_model_counts_the_lines_of_a_file(real_settings, tmp_path):
-    model = load_model("qwen2.5-coder-0.5b", real_settings)
-    outcome, _ = _run(model, tmp_path, max_steps=5)
+def test_the_default_model_computes_and_answers(real_settings, tmp_path):
+    greedy = real_settings.model_copy(update={"temperature": 0.0})
+    model = load_model("qwen2.5-coder-0.5b", greedy)
+    task = "Compute the sum of the squares of the integers from 1 to 100 and give it with final_answer."
+    outcome, events = _run(model, tmp_path, max_steps=4, task=task)
     assert outcome.status == "done", outcome
-    assert str(outcome.answer).strip() == "37"
+    assert str(outcome.answer).strip() == "338350"

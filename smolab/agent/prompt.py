@@ -15,7 +15,7 @@ The code runs in a persistent Python session (variables stay between steps) insi
 workspace folder. print() what you need to see: the output comes back to you. Besides
 Python's standard library and installed packages you can call these functions:
 {tools}
-When the task is done, call final_answer(...) with the result.
+As soon as you know the result, call final_answer(result) in a step.
 Example step:
 {example}"""
 

@@ -11,18 +11,18 @@ from dataclasses import dataclass
 
 FENCE = "```"
 
-# The thought is one line; the code may hold anything but a backtick, so the closing fence is
-# unambiguous. A completed grammar ends the reply, so nothing trails the block.
+# The thought is one line of at most 200 characters (a small model otherwise narrates until
+# its token limit; the bound moves it on to the code); the code may hold anything but a
+# backtick, so the closing fence is unambiguous. A completed grammar ends the reply.
 GRAMMAR = r"""
 root ::= "Thought: " thought "\n```python\n" code "\n```"
-thought ::= [^\n`]+
+thought ::= [^\n`]{1,200}
 code ::= [^`]+
 """
 
-EXAMPLE = """Thought: Load the file and look at its first lines.
+EXAMPLE = """Thought: See which files the workspace holds.
 ```python
-text = read_file("data.csv")
-print(text[:200])
+print(list_files())
 ```"""
 
 _BLOCK = re.compile(r"```[ \t]*(?:python|py)?[ \t]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)
