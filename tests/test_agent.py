@@ -641,3 +641,11 @@ def test_cli_asks_a_person_at_a_terminal(tmp_path):
     obs = [s["observation"] for s in events(tmp_path, "step")]
     assert obs[0] == "deleted a.txt"
     assert "the user declined delete_file and said: keep b, it is needed" in obs[1]
+
+
+def test_the_same_failing_tool_call_in_reworded_code_is_a_loop():
+    g = DoomLoop()
+    call = '[["read_file", {"path": "x"}, false, "x does not exist"]]'
+    assert g.observe("read_file('x')", "err 1", call) is None
+    assert g.observe("t = read_file('x')  # again", "err 2", call) is None
+    assert "same tool calls" in g.observe("print(read_file('x'))", "err 3", call)

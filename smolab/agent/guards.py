@@ -15,23 +15,36 @@ def _norm(code: str) -> str:
 
 class DoomLoop:
     """Watches (action, result) pairs. Fires on the same pair ``repeats`` times in a row, or on a
-    cycle of 2 to ``max_cycle`` steps seen twice running (ABAB, ABCABC, ...)."""
+    cycle of 2 to ``max_cycle`` steps seen twice running (ABAB, ABCABC, ...). The action is the
+    step's code and, separately, its tool calls with their results: code reworded around the
+    same failing call is the same action."""
 
     def __init__(self, repeats: int = 3, max_cycle: int = 5):
         self.repeats = repeats
         self.max_cycle = max_cycle
         self.history: list[str] = []
+        self.calls: list[str] = []
         self.warned = False
 
-    def observe(self, action: str, result: str) -> str | None:
-        """Record a step; the reason it looks stuck, or None."""
+    def observe(self, action: str, result: str, calls: str | None = None) -> str | None:
+        """Record a step; the reason it looks stuck, or None. ``calls``: its tool calls and their
+        results, serialised (None when it made none)."""
         h = hashlib.sha1(f"{_norm(action)}\0{result.strip()}".encode()).hexdigest()
         self.history.append(h)
-        tail = self.history[-self.repeats :]
+        reason = self._stuck(self.history, "the same code gave the same result")
+        if reason is None and calls:
+            self.calls.append(hashlib.sha1(calls.encode()).hexdigest())
+            reason = self._stuck(self.calls, "the same tool calls gave the same results")
+        elif not calls:
+            self.calls.append(h)  # a step without tool calls breaks a run of identical calls
+        return reason
+
+    def _stuck(self, history: list[str], what: str) -> str | None:
+        tail = history[-self.repeats :]
         if len(tail) == self.repeats and len(set(tail)) == 1:
-            return f"the same code gave the same result {self.repeats} times in a row"
+            return f"{what} {self.repeats} times in a row"
         for n in range(2, self.max_cycle + 1):
-            last = self.history[-2 * n :]
+            last = history[-2 * n :]
             if len(last) == 2 * n and last[:n] == last[n:] and len(set(last[:n])) > 1:
                 return f"the last {n} steps repeat the {n} before them"
         return None

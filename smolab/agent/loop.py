@@ -188,7 +188,10 @@ class Agent:
         self.step_no = max((int(e["step"]) for e in steps), default=0)
         for e in steps:
             self.spend.add(Usage(**e.get("usage", {})), self.price)
-            self.loop_guard.observe(e.get("code", ""), e.get("observation", ""))
+            calls = [[c["tool"], c["arguments"], c["ok"], c["result"]] for c in e.get("tool_calls", [])]
+            self.loop_guard.observe(
+                e.get("code", ""), e.get("observation", ""), json.dumps(calls, default=str) if calls else None
+            )
         self.spend.steps = len(steps)
         # Time already spent, from the steps themselves (an end event is missing after a crash).
         self._clock_base = sum(
@@ -279,7 +282,8 @@ class Agent:
         return self._guard(step, obs)
 
     def _guard(self, step: Step, obs: str) -> Outcome | None:
-        reason = self.loop_guard.observe(step.code, obs)
+        calls = json.dumps([[c.tool, c.arguments, c.ok, c.result] for c in self._calls], default=str)
+        reason = self.loop_guard.observe(step.code, obs, calls if self._calls else None)
         if reason is None:
             return None
         if self.loop_guard.warned:
