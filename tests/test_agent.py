@@ -649,3 +649,17 @@ def test_the_same_failing_tool_call_in_reworded_code_is_a_loop():
     assert g.observe("read_file('x')", "err 1", call) is None
     assert g.observe("t = read_file('x')  # again", "err 2", call) is None
     assert "same tool calls" in g.observe("print(read_file('x'))", "err 3", call)
+
+
+def test_notebook_shell_lines_run_through_the_shell_tool_and_its_approvals(tmp_path):
+    session, backend, ws = make(
+        tmp_path,
+        [step("Install.", "!pip install pandas"), step("List.", "!ls"), step("Stop.", "final_answer(1)")],
+    )
+    (ws / "seen.txt").write_text("x")
+    run_task(session, "the task")
+    obs = [s["observation"] for s in events(tmp_path, "step")]
+    assert "not allowed: shell would install packages (pip install pandas)" in obs[0]
+    assert obs[1] == "exit code 0\nseen.txt"
+    # the model is told what it can import, and what is not there
+    assert "you can import numpy" in backend.history[0][0][0].content

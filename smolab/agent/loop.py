@@ -20,7 +20,7 @@ from .guards import CORRECTION, Budget, DoomLoop, Spend, exceeded, free
 from .memory import Memory, RunFolder, rebuild
 from .policy import KIND_HELP, Action, Decision, Policy
 from .prompt import FORMAT_CORRECTION, RESUMED, observation, system_prompt, task_message
-from .step import GRAMMAR, Step, StepFormatError, parse_step, render_step, runaway
+from .step import GRAMMAR, Step, StepFormatError, parse_step, render_step, runaway, shell_escapes
 from .summary import write_summary
 from .tools.base import Tool, Toolbox, ToolCall, ToolError, make_tool
 from .tools.shell import PACKAGES
@@ -250,7 +250,7 @@ class Agent:
         timeout = self.options.step_timeout
         if self.options.budget.max_seconds is not None:
             timeout = max(1.0, min(timeout, self.options.budget.max_seconds - self.spend.seconds))
-        result = self.sandbox.run_python(step.code, timeout=timeout)
+        result = self.sandbox.run_python(shell_escapes(step.code), timeout=timeout)
         obs = observation(result, self.options.observation_chars)
         self.spend.steps += 1
         assistant = Message("assistant", render_step(step))

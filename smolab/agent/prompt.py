@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 from ..sandbox import RunResult
 from .step import EXAMPLE
 
@@ -13,7 +15,7 @@ Thought: <one line: what you do next and why>
 ```
 The code runs in a persistent Python session (variables stay between steps) inside the
 workspace folder. print() what you need to see: the output comes back to you. Besides
-Python's standard library and installed packages you can call these functions:
+Python's standard library you can import {packages}. You can call these functions:
 {tools}
 As soon as you know the result, call final_answer(result) in a step.
 Example step:
@@ -30,8 +32,22 @@ RESUMED = (
 )
 
 
+COMMON = ("numpy", "pandas", "torch", "sklearn", "scipy", "matplotlib", "yaml", "transformers", "datasets")
+
+
+def importable(candidates: tuple[str, ...] = COMMON) -> tuple[list[str], list[str]]:
+    """Which common ML packages the sandbox can import (it runs smolab's own interpreter), and
+    which it cannot: a small model otherwise reaches for pandas where there is none."""
+    have = [name for name in candidates if importlib.util.find_spec(name) is not None]
+    return have, [name for name in candidates if name not in have]
+
+
 def system_prompt(tools: str) -> str:
-    return SYSTEM.format(tools=tools, example=EXAMPLE)
+    have, missing = importable()
+    packages = ", ".join(have) if have else "no third-party package"
+    if missing:
+        packages += f" (not installed: {', '.join(missing)}; install_packages needs approval)"
+    return SYSTEM.format(tools=tools, example=EXAMPLE, packages=packages)
 
 
 def task_message(task: str) -> str:

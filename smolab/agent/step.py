@@ -54,6 +54,15 @@ def parse_step(text: str) -> Step:
     return Step(thought=thought[0].strip() if thought else "", code=code)
 
 
+_BANG = re.compile(r"^([ \t]*)!(.+)$", re.M)
+
+
+def shell_escapes(code: str) -> str:
+    """Notebook-style ``!command`` lines (``!pip install x``, which small models write often) as
+    calls of the ``shell`` tool, so they run, behind the same approvals, instead of failing to parse."""
+    return _BANG.sub(lambda m: f"{m.group(1)}print(shell({m.group(2).strip()!r}))", code)
+
+
 def render_step(step: Step) -> str:
     """The step as the assistant message kept in the conversation (the canonical shape)."""
     return f"Thought: {step.thought}\n{FENCE}python\n{step.code}\n{FENCE}"
