@@ -663,3 +663,33 @@ def test_notebook_shell_lines_run_through_the_shell_tool_and_its_approvals(tmp_p
     assert obs[1] == "exit code 0\nseen.txt"
     # the model is told what it can import, and what is not there
     assert "you can import numpy" in backend.history[0][0][0].content
+
+
+def test_code_that_deletes_workspace_files_itself_needs_approval_too(tmp_path):
+    session, _, ws = make(
+        tmp_path,
+        [
+            step("Delete directly.", "import os\nos.remove('keep.txt')"),
+            step(
+                "Pathlib and shutil.",
+                "import pathlib, shutil\ntry:\n    pathlib.Path('keep.txt').unlink()\n"
+                "except PermissionError as e:\n    print('no:', e)\nshutil.rmtree('dir')",
+            ),
+            step(
+                "Temporary files are free.",
+                "import tempfile, os\nf = tempfile.mktemp()\nopen(f, 'w').close()\nos.remove(f)\nprint('ok')",
+            ),
+            step("Stop.", "final_answer(1)"),
+        ],
+    )
+    (ws / "keep.txt").write_text("precious")
+    (ws / "dir").mkdir()
+    (ws / "dir" / "f.txt").write_text("x")
+    run_task(session, "the task")
+    obs = [s["observation"] for s in events(tmp_path, "step")]
+    assert "PermissionError: deleting keep.txt was not approved" in obs[0]
+    assert obs[1].startswith("no: deleting keep.txt was not approved") and "PermissionError" in obs[1]
+    assert obs[2] == "ok"
+    assert (ws / "keep.txt").read_text() == "precious" and (ws / "dir" / "f.txt").exists()
+    kinds = [(d["action"]["tool"], d["action"]["kind"]) for d in events(tmp_path, "approval")]
+    assert kinds[0] == ("python code", "delete")

@@ -25,6 +25,21 @@ from .summary import write_summary
 from .tools.base import Tool, Toolbox, ToolCall, ToolError, make_tool
 from .tools.shell import PACKAGES
 
+# Deleting inside the workspace needs approval even when the code does it itself: an audit hook
+# (which code cannot remove) asks the host before os.remove / os.unlink / os.rmdir /
+# shutil.rmtree touch a path under /workspace. Shell commands inside the code are not seen.
+DELETE_GUARD = """
+def _smolab_delete_guard(event, args, _os=__import__("os")):
+    if event in ("os.remove", "os.rmdir", "shutil.rmtree") and args and isinstance(args[0], (str, bytes)):
+        path = _os.path.abspath(_os.fsdecode(args[0]))
+        if path.startswith("/workspace/"):
+            try:
+                __host_call__("__approve_delete__", [path], {})
+            except HostError as e:
+                raise PermissionError(str(e)) from None
+_sys.addaudithook(_smolab_delete_guard)
+"""
+
 Status = Literal["done", "stuck", "budget", "format_error", "interrupted", "error"]
 NO_ANSWER = object()
 
@@ -108,7 +123,18 @@ class Agent:
             {"type": "approval", "step": self.step_no, "action": asdict(action), "decision": asdict(decision)}
         )
 
+    def _approve_delete(self, path: str) -> dict[str, Any]:
+        """The code itself (not a tool) is deleting a file of the workspace: same policy."""
+        shown = path.removeprefix("/workspace/")
+        decision = self.policy.decide(Action("delete", "python code", shown))
+        if decision.allowed:
+            return {"result": True}
+        why = f": {decision.feedback}" if decision.feedback else " (a person can rerun with --allow delete)"
+        return {"error": f"deleting {shown} was not approved{why}"}
+
     def _host(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+        if name == "__approve_delete__":
+            return self._approve_delete(str(args[0]))
         tool = self.toolbox.tools.get(name)
         if tool is None:
             return {"error": f"there is no tool {name}"}
@@ -167,7 +193,11 @@ class Agent:
         return self._clock_base + time.monotonic() - self._started
 
     def _prelude(self) -> None:
-        setup = f"import sys as _sys\n_sys.path.insert(0, '/workspace/{PACKAGES}')\n" + self.toolbox.prelude()
+        setup = (
+            f"import sys as _sys\n_sys.path.insert(0, '/workspace/{PACKAGES}')\n"
+            + DELETE_GUARD
+            + self.toolbox.prelude()
+        )
         r = self.sandbox.run_python(setup, timeout=60)
         if not r.ok:
             raise RuntimeError(f"the sandbox could not define the tools: {r.stderr.strip()[-300:]}")
