@@ -392,7 +392,9 @@ def test_jobs_run_in_the_background_and_can_be_cancelled(tmp_path):
                 'j = start_job("for i in 1 2 3; do echo tick $i; done; sleep 30", minutes=1)\nprint(j)',
             ),
             step(
-                "Watch.", "import time\ntime.sleep(1.0)\nprint(job_status(j)['state'])\nprint(job_logs(j, 2))"
+                "Watch.",
+                "import time\nfor _ in range(200):\n    if 'tick 3' in job_logs(j):\n        break\n"
+                "    time.sleep(0.1)\nprint(job_status(j)['state'])\nprint(job_logs(j, 2))",
             ),
             step("Cancel.", "print(cancel_job(j))"),
             step("Stop.", "final_answer(job_status(j)['state'])"),
