@@ -695,3 +695,15 @@ def test_code_that_deletes_workspace_files_itself_needs_approval_too(tmp_path):
     assert (ws / "keep.txt").read_text() == "precious" and (ws / "dir" / "f.txt").exists()
     kinds = [(d["action"]["tool"], d["action"]["kind"]) for d in events(tmp_path, "approval")]
     assert kinds[0] == ("python code", "delete")
+
+
+def test_a_finished_run_is_not_resumed(tmp_path):
+    from smolab.agent import resume_run
+    from smolab.agent.errors import RunFinishedError
+
+    session, _, ws = make(tmp_path, [step("Stop.", "final_answer(1)")])
+    run_task(session, "the task")
+    model = ChatModel(ScriptedBackend([]))
+    again = build(model, load_settings(home=tmp_path / "home"), ws, tmp_path / "run")
+    with pytest.raises(RunFinishedError, match="already finished"):
+        resume_run(again)

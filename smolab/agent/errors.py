@@ -4,7 +4,8 @@
 
     AgentError
     ├── AgentSetupError    bad agent settings: a tool that cannot load, an unknown approval kind
-    └── RunNotFoundError   --resume named something that is not an agent run
+    ├── RunNotFoundError   --resume named something that is not an agent run
+    └── RunFinishedError   --resume named a run that has nothing left to do
 """
 
 from __future__ import annotations
@@ -21,4 +22,8 @@ class AgentSetupError(AgentError):
 
 
 class RunNotFoundError(AgentError):
+    exit_code = 2
+
+
+class RunFinishedError(AgentError):
     exit_code = 2

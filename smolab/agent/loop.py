@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from ..models import ChatModel, ContextLengthError, Message, ModelError, Usage
 from ..sandbox import ProcessSandbox
+from .errors import RunFinishedError
 from .guards import CORRECTION, Budget, DoomLoop, Spend, exceeded, free
 from .memory import Memory, RunFolder, rebuild
 from .policy import KIND_HELP, Action, Decision, Policy
@@ -213,6 +214,13 @@ class Agent:
 
     def resume(self) -> Outcome:
         events = self.run.events()
+        ends = [e for e in events if e.get("type") in ("end", "resume")]
+        if ends and ends[-1]["type"] == "end" and ends[-1].get("status") == "done":
+            raise RunFinishedError(
+                f"{self.run.root} already finished with an answer; start a new run for more work"
+            )
+        if not any(e.get("type") == "start" for e in events):
+            raise RunFinishedError(f"{self.run.root} never started (its trajectory is empty); start it anew")
         self.memory = rebuild(events)
         steps = [e for e in events if e.get("type") == "step"]
         self.step_no = max((int(e["step"]) for e in steps), default=0)
