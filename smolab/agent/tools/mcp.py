@@ -8,9 +8,11 @@ thread (the agent loop is synchronous). Its tools become agent tools named
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import os
 import re
+from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 from typing import Any
@@ -77,7 +79,7 @@ class McpClient:
         tools: list[Any] = []
         cursor = None
         while True:
-            page = self.portal.call(lambda c=cursor: self.client.list_tools(cursor=c))
+            page = self.portal.call(functools.partial(self.client.list_tools, cursor=cursor))
             tools.extend(page.tools)
             cursor = page.next_cursor
             if not cursor:
@@ -85,7 +87,7 @@ class McpClient:
 
     def call(self, tool: str, arguments: dict[str, Any]) -> Any:
         try:
-            result = self.portal.call(lambda: self.client.call_tool(tool, arguments))
+            result = self.portal.call(self.client.call_tool, tool, arguments)
         except Exception as err:
             raise ToolError(f"MCP server {self.name} failed on {tool}: {_why(err)}") from None
         texts = [
@@ -126,6 +128,10 @@ def _signature(schema: dict[str, Any]) -> inspect.Signature:
     return inspect.Signature(params)
 
 
+def _destructive(name: str) -> Callable[[dict[str, Any]], Action]:
+    return lambda args: Action("destructive", name, str(args)[:200])
+
+
 def mcp_tools(client: McpClient) -> list[Tool]:
     out = []
     for spec in client.tools:
@@ -147,9 +153,7 @@ def mcp_tools(client: McpClient) -> list[Tool]:
                 fn=fn,
                 description=description.split("\n\n")[0].replace("\n", " ")[:300],
                 signature=sig,
-                classify=(lambda args, n=name: Action("destructive", n, str(args)[:200]))
-                if destructive
-                else None,
+                classify=_destructive(name) if destructive else None,
                 source=f"mcp:{client.name}",
             )
         )
