@@ -456,6 +456,9 @@ def runs_list(ctx: typer.Context) -> None:
     settings = _settings(ctx)
     table = Table("run", "status", "steps", "task")
     folders = sorted(settings.runs_dir.glob("*/run.json"), reverse=True) if settings.runs_dir.is_dir() else []
+    if not folders:
+        err.print(f"no agent runs yet in {settings.runs_dir}", highlight=False)
+        return
     for info_path in folders:
         info = json.loads(info_path.read_text())
         status, steps = "unfinished", 0

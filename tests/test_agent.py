@@ -451,6 +451,14 @@ def test_cli_runs_a_task_against_a_server_model_and_refuses_bad_input(tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "42"
     assert "malformed reply" in r.stderr and "done" in r.stderr
+    home = {"SMOLAB_HOME": str(tmp_path / "home")}
+    assert "no agent runs yet" in run_cli("runs", env=home).stderr
+    behaviour.script.append(step("Answer.", "final_answer('hi')"))
+    with serve(OpenAIHandler, behaviour=behaviour) as url:
+        r = run_cli("--model", f"openai:{url}/v1", "run", "say hi", "-w", str(tmp_path / "ws"), env=home)
+    assert r.returncode == 0 and r.stdout.strip() == "hi", r.stderr
+    listing = run_cli("runs", env=home).stdout
+    assert "say-hi" in listing and "done" in listing
     r = run_cli("run", "--resume", str(tmp_path / "nothing"), env={"SMOLAB_HOME": str(tmp_path / "home")})
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "no agent run" in r.stderr
     r = run_cli("run", "x", "--allow", "everything", env={"SMOLAB_HOME": str(tmp_path / "home")})
