@@ -98,6 +98,7 @@ def test_a_task_runs_to_its_final_answer_with_state_kept_between_steps(tmp_path)
     last_prompt = backend.history[-1][0]
     assert "read_file(path: str, start: int = 0) -> str" in last_prompt[0].content
     assert "Observation:\na,b" in last_prompt[3].content
+    assert last_prompt[3].content.endswith("(If this answers the task, call final_answer with it.)")
     summary = (tmp_path / "run" / "summary.md").read_text()
     assert "**Status:** done" in summary and "`means.json`" in summary
 
@@ -236,7 +237,7 @@ def test_a_repeating_agent_is_warned_then_stopped_as_stuck(tmp_path):
     assert outcome.status == "stuck" and outcome.steps == 4
     guards = events(tmp_path, "guard")
     assert [g["action"] for g in guards] == ["warn", "stop"]
-    assert "Change strategy" in backend.history[3][0][-1].content  # the warning reached the model
+    assert "Repeating it will not help" in backend.history[3][0][-1].content  # the warning reached the model
 
 
 @pytest.mark.parametrize(

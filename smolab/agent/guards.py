@@ -51,9 +51,8 @@ class DoomLoop:
 
 
 CORRECTION = (
-    "You are going in circles: {reason}. Doing it again will not help. Change strategy: "
-    "read the error, check your assumptions (print the data, list the files), try a different "
-    "approach, or call final_answer with what you have and what is missing."
+    "Stop: {reason}. Repeating it will not help. If the output already answers the task, call "
+    "final_answer with it now; if not, do something different."
 )
 
 

@@ -20,7 +20,7 @@ from .errors import RunFinishedError
 from .guards import CORRECTION, Budget, DoomLoop, Spend, exceeded, free
 from .memory import Memory, RunFolder, rebuild
 from .policy import KIND_HELP, Action, Decision, Policy
-from .prompt import FORMAT_CORRECTION, RESUMED, observation, system_prompt, task_message
+from .prompt import FORMAT_CORRECTION, NEXT, RESUMED, observation, system_prompt, task_message
 from .step import GRAMMAR, Step, StepFormatError, parse_step, render_step, runaway, shell_escapes
 from .summary import write_summary
 from .tools.base import Tool, Toolbox, ToolCall, ToolError, make_tool
@@ -194,10 +194,10 @@ class Agent:
         return self._clock_base + time.monotonic() - self._started
 
     def _prelude(self) -> None:
+        # The modules small models most often use without importing them, imported up front.
         setup = (
             f"import sys as _sys\n_sys.path.insert(0, '/workspace/{PACKAGES}')\n"
-            + DELETE_GUARD
-            + self.toolbox.prelude()
+            "import csv, json, math, os, re\n" + DELETE_GUARD + self.toolbox.prelude()
         )
         r = self.sandbox.run_python(setup, timeout=60)
         if not r.ok:
@@ -292,7 +292,8 @@ class Agent:
         obs = observation(result, self.options.observation_chars)
         self.spend.steps += 1
         assistant = Message("assistant", render_step(step))
-        user = Message("user", f"Observation:\n{obs}")
+        nudge = f"\n{NEXT}" if result.ok and result.stdout.strip() else ""
+        user = Message("user", f"Observation:\n{obs}{nudge}")
         self.memory.add(n, assistant, user)
         self._log(
             {

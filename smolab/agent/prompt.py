@@ -26,6 +26,10 @@ FORMAT_CORRECTION = (
     "and then one ```python code block."
 )
 
+NEXT = "(If this answers the task, call final_answer with it.)"
+"""Appended to an observation with output: small models otherwise compute the answer, print
+it, and compute it again."""
+
 RESUMED = (
     "The session was restarted: variables from earlier steps are gone, files in the workspace "
     "remain. Continue the task."
