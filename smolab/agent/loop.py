@@ -70,10 +70,6 @@ class Outcome:
     spend: Spend = field(default_factory=Spend)
     run_dir: Path | None = None
 
-    @property
-    def has_answer(self) -> bool:
-        return self.status == "done"
-
 
 StepObserver = Callable[[dict[str, Any]], None]
 
