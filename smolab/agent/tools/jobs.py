@@ -7,7 +7,7 @@ import shlex
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +51,7 @@ class Jobs:
         job = Job(f"job{len(self.jobs) + 1}", command, minutes)
         (self.root / LOGS).mkdir(exist_ok=True)
         seconds = minutes * 60
-        limits = Limits(
-            **{**self.limits.__dict__, "timeout": seconds, "cpu_seconds": None, "session_cpu_seconds": None}
-        )
+        limits = replace(self.limits, timeout=seconds, cpu_seconds=None, session_cpu_seconds=None)
         job.box = ProcessSandbox(self.root, limits, self.isolation)
         log = f"{LOGS}/{job.id}.log"
         wrapped = f"exec > {shlex.quote(log)} 2>&1\n{command}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ class Shells:
     def run(self, command: str, timeout: float, network: bool) -> str:
         box = self._sessions.get(network)
         if box is None:
-            limits = Limits(**{**self.limits.__dict__, "network": network})
+            limits = replace(self.limits, network=network)
             box = self._sessions[network] = ProcessSandbox(self.root, limits, self.isolation)
         r = box.run_shell(command, timeout=timeout)
         out = (r.stdout + (("\n" if r.stdout and r.stderr else "") + r.stderr if r.stderr else "")).strip()
