@@ -256,6 +256,9 @@ def reproduce(
             tasks[stage] = progress.add_task(stage, total=total)
         progress.update(tasks[stage], completed=done, total=total)
 
+    def notice(line: str) -> None:
+        progress.console.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
+
     with progress:
         summary = run_pipeline(
             paper,
@@ -263,7 +266,7 @@ def reproduce(
             model,
             resume=resume,
             force=force,
-            options=Options(budget=budget, repair_rounds=repair_rounds, progress=update),
+            options=Options(budget=budget, repair_rounds=repair_rounds, progress=update, notice=notice),
         )
     out_console = Console()
     for name, check in summary["checks"].items():
@@ -545,10 +548,13 @@ def _read_paper(paper: str, refresh: bool) -> Any:
     from .paper import read_paper
 
     def notice(line: str) -> None:
-        err.print(f"[yellow]{line}[/yellow]", highlight=False)
+        err.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
 
     with _progress(f"arXiv {paper}") as progress:
-        return read_paper(paper, refresh=refresh, progress=progress, notice=notice)
+        p = read_paper(paper, refresh=refresh, progress=progress, notice=notice)
+    for line in p.notices:
+        notice(line)
+    return p
 
 
 @paper_app.command("show")

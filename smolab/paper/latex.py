@@ -136,6 +136,31 @@ def _archive_files(path: Path) -> dict[str, str]:
     return files
 
 
+def _drop_command(text: str, name: str) -> str:
+    """``text`` without ``\\name[opt]{...}`` (nested braces included)."""
+    pattern = re.compile(r"\\" + name + r"\s*(?:\[[^\]]*\])?\s*\{")
+    while m := pattern.search(text):
+        _, end = _braced(text, m.end() - 1)
+        text = text[: m.start()] + text[end:]
+    return text
+
+
+def _authors(raw: str) -> list[str]:
+    """Names only: footnotes (\\thanks), marks, affiliations and e-mail lines dropped."""
+    for name in ("thanks", "footnote", "inst", "orcidID", "textsuperscript", "affil", "email", "url"):
+        raw = _drop_command(raw, name)
+    raw = re.sub(r"\\footnotemark(?:\[[^\]]*\])?|\\(?:IEEEauthorrefmark|dag|ddag|ast)\{?[^}\s]*\}?", "", raw)
+    raw = re.sub(r"\$[^$]*\$", "", raw)
+    names: list[str] = []
+    for part in re.split(r"\\and\b", raw, flags=re.I):
+        first = next((ln.strip() for ln in plain(part).split("\n") if ln.strip()), "")
+        first = re.sub(r"[*†‡§¶\d,]+$", "", first).strip()
+        pieces = [p.strip() for p in re.split(r",|\band\b", first) if p.strip()]
+        looks_like_names = all(1 <= len(p.split()) <= 4 and p[:1].isupper() for p in pieces)
+        names += pieces if looks_like_names else [first] if first else []
+    return [n for n in names if n and "@" not in n][:50]
+
+
 def read_latex(path: Path) -> Paper:
     """A .tex file, or an arXiv-style source archive."""
     try:
@@ -162,10 +187,7 @@ def parse_latex(text: str, origin: str = "", bbl: str = "") -> Paper:
         )
     paper = Paper(origin=origin)
     paper.title = plain(_command_arg(text, "title") or "")
-    authors = _command_arg(text, "author") or ""
-    paper.authors = [
-        a for a in (plain(x).split("\n")[0].strip() for x in re.split(r"\\and|\\AND", authors)) if a
-    ][:50]
+    paper.authors = _authors(_command_arg(text, "author") or "")
     m = re.search(r"\\begin\{abstract\}(.*?)\\end\{abstract\}", body, re.S)
     paper.abstract = " ".join(plain(m.group(1)).split()) if m else ""
 

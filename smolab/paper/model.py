@@ -67,6 +67,8 @@ class Paper(BaseModel):
     pages: int | None = None
     origin: str = ""
     """The file, archive or arXiv id it was read from."""
+    notices: list[str] = Field(default_factory=list)
+    """What the reader could not find and how it made do, one line each."""
 
     def all_sections(self) -> list[Section]:
         return [s for top in self.sections for s in top.walk()]

@@ -57,6 +57,8 @@ class Options:
     repair_rounds: int = 2
     limits: Limits | None = None
     progress: Progress | None = None
+    notice: Callable[[str], None] | None = None
+    """Called with each one-line notice: what the paper reader could not find, a cached arXiv copy."""
 
 
 class Pipeline:
@@ -159,9 +161,17 @@ class Pipeline:
 
     def read(self) -> Paper:
         def do() -> dict[str, Any]:
-            p = read_paper(self.paper_source)
+            p = read_paper(self.paper_source, notice=self.options.notice)
+            for line in p.notices:
+                if self.options.notice:
+                    self.options.notice(line)
             self.run.save_text("paper.json", p.model_dump_json())
-            return {"title": p.title, "sections": len(p.all_sections()), "equations": len(p.equations)}
+            return {
+                "title": p.title,
+                "sections": len(p.all_sections()),
+                "equations": len(p.equations),
+                "notices": p.notices,
+            }
 
         self._progress("read", 0, 1)
         self.step("read", "read", do)
