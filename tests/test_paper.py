@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smolab.paper import PaperReadError, read_latex, read_paper, read_pdf
+from smolab.paper.latex import parse_latex
 from smolab.paper.pdf import join_lines
 
 from .conftest import run_cli
@@ -110,6 +111,25 @@ def test_latex_follows_inputs_and_reads_archives(tmp_path):
             tar.addfile(info, io.BytesIO(data))
     from_archive = read_paper(archive)
     assert from_archive.title == "Tiny" and from_archive.sections[0].title == "Method"
+
+
+def test_latex_authors_are_names_without_footnotes():
+    tex = (
+        "\\documentclass{article}\\title{T}"
+        "\\author{Ashish Vaswani\\thanks{Equal contribution. Listing order is random. Jakob proposed "
+        "\\textbf{replacing} RNNs {with} attention.}\\\\ Google Brain\\\\ \\texttt{avaswani@google.com}"
+        "\\And Noam Shazeer\\footnotemark[1]\\\\ Google Brain \\AND Aidan N. Gomez$^{\\dagger}$ \\\\ Toronto}"
+        "\\begin{document}\\begin{abstract}A.\\end{abstract}\\section{Intro}x\\end{document}"
+    )
+    assert parse_latex(tex).authors == ["Ashish Vaswani", "Noam Shazeer", "Aidan N. Gomez"]
+    one_line = "\\author{Alice Smith$^{1}$, Bob Jones$^{2}$ and Carol White$^{1,2}$ \\\\ $^1$Uni A}"
+    assert parse_latex(
+        tex.replace(tex[tex.index("\\author") : tex.index("\\begin{document}")], one_line)
+    ).authors == [
+        "Alice Smith",
+        "Bob Jones",
+        "Carol White",
+    ]
 
 
 def _one_line_error(r) -> str:
