@@ -25,6 +25,21 @@ if ! command -v bwrap >/dev/null 2>&1; then
   fi
 fi
 
+# pdfLaTeX and the publishers' document classes: the PDF reader's tests compile one paper in
+# the templates papers are written in (IEEE, LNCS, REVTeX, Elsevier, amsart, KOMA, memoir).
+if ! command -v pdflatex >/dev/null 2>&1 || ! kpsewhich IEEEtran.cls >/dev/null 2>&1; then
+  echo "==> installing pdfLaTeX (for the paper reader's tests)"
+  TEX=(texlive-latex-base texlive-latex-recommended texlive-fonts-recommended texlive-publishers)
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get install -y -q --no-install-recommends "${TEX[@]}" >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${TEX[@]}" >/dev/null; }
+  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    sudo apt-get install -y -q --no-install-recommends "${TEX[@]}" >/dev/null || true
+  else
+    echo "warning: pdflatex not found; the PDF template tests will be skipped" >&2
+  fi
+fi
+
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 PIP=(.venv/bin/python -m pip --disable-pip-version-check)
 "${PIP[@]}" install -q --upgrade pip

@@ -18,7 +18,7 @@ import collections
 import re
 from dataclasses import dataclass
 
-from .layout import LABEL, LONE_NUMBER, Block, Line, is_bold, join_spans
+from .layout import LABEL, LONE_NUMBER, Block, Line, face, is_bold, join_spans
 
 NUMBERED = re.compile(
     rf"^(?:(?i:appendix|section)\s+)?(?P<label>{LABEL})(?:\.|:|\s*[—–])?\s+(?P<title>\S.*)$"
@@ -40,7 +40,9 @@ ROMAN = {
     "XIV": 14,
     "XV": 15,
 }
-CAPTION = re.compile(r"^(?P<kind>Figure|Fig\.|Table|Algorithm)\s*(?P<n>[A-Z]?\d+)\s*(?:[:.|]|$)", re.I)
+CAPTION = re.compile(
+    r"^(?P<kind>Figure|Fig\.|Table|Algorithm)\s*(?P<n>[A-Z]?\d+|[IVXL]{1,6})\s*(?:[:.|]|$)", re.I
+)
 # Names that are headings wherever they stand alone, and the part of the paper each opens.
 FRONT = {"abstract"}
 BACK = {"references", "bibliography", "reference"}
@@ -309,6 +311,7 @@ def find_headings(
             ):
                 chosen[(c.block, c.line)] = Heading(c.block, c.line, c.end, c.title, None, lvl)
                 break
+    _unnumbered_level(cands, chosen, by_level, opened, blocks, edges, spans, widths)
     # Run-in abstracts ("Abstract—We ...", "Abstract. We ...") open the abstract too.
     for bi, b in enumerate(blocks[:80]):
         first = b.lines[0]
@@ -319,6 +322,45 @@ def find_headings(
             chosen[(bi, 0)] = Heading(bi, 0, 1, "Abstract", None, 1, rest=rest, kind="abstract")
             break
     return [chosen[k] for k in sorted(chosen)]
+
+
+def _unnumbered_level(
+    cands: list[_Candidate],
+    chosen: dict[tuple[int, int], Heading],
+    by_level: dict[int, Style],
+    opened: tuple[int, int],
+    blocks: list[Block],
+    edges: list[float],
+    spans: list[tuple[float, float]],
+    widths: dict[int, float],
+) -> None:
+    """Unnumbered subsections under numbered or named sections (REVTeX, memoir): a bold style,
+    no larger than the sections', set alone at least twice; the level below the deepest found."""
+    if not by_level:
+        return
+    top = by_level[min(by_level)]
+    pool: dict[Style, list[_Candidate]] = collections.defaultdict(list)
+    for c in cands:
+        line = blocks[c.block].lines[c.line]
+        if (
+            (c.block, c.line) not in chosen
+            and (c.block, c.line) > opened
+            and c.label is None
+            and not c.rest
+            and c.alone
+            and c.style.bold
+            and c.style not in by_level.values()
+            and c.style.size <= top.size
+            and c.title[:1].isupper()
+            and _aligned(line, edges, spans, widths[line.page])
+        ):
+            pool[c.style].append(c)
+    level = max(by_level) + 1
+    for found in sorted(pool.values(), key=len, reverse=True):
+        if len(found) >= 2:
+            for c in found:
+                chosen[(c.block, c.line)] = Heading(c.block, c.line, c.end, c.title, None, level)
+            return
 
 
 def _candidates(
@@ -373,21 +415,23 @@ def _candidate(b: Block, bi: int, i: int, body: float, body_face: str) -> _Candi
     label = m.group("label") if m else None
     title = m.group("title").strip() if m else text.strip()
     rest = ""
-    if not _distinct(ln, body, body_face) and ln.bold:
-        # Run-in: "3.2 Title. The paragraph goes on ..." with the heading part in bold.
-        k = 0
-        while k < len(ln.spans) and is_bold(ln.spans[k]):
+    style = _style(ln)
+    distinct = _distinct(ln, body, body_face)
+    if not distinct:
+        # Run-in: "3.2 Title. The paragraph goes on ..." with the title (and often the number)
+        # in bold and the paragraph in the body's weight.
+        k = 1 if LONE_NUMBER.match(ln.words[0].strip()) and len(ln.spans) > 1 else 0
+        bold_from = k
+        while k < len(ln.spans) and (is_bold(ln.spans[k]) or not ln.words[k].strip()):
             k += 1
         lead = join_spans(ln.spans[:k], ln.words[:k])
         rm = NUMBERED.match(lead)
-        if not rm or not lead.endswith((".", ":")) or len(lead) >= len(ln.text) - 2:
+        if k == bold_from or not rm or not lead.endswith((".", ":")) or len(lead) >= len(ln.text) - 2:
             return None
         label, title = rm.group("label"), rm.group("title").rstrip(".: ")
         rest = ln.text[len(lead) :].strip() if ln.text.startswith(lead) else ""
         distinct = True
-    else:
-        distinct = _distinct(ln, body, body_face)
-    style = _style(ln)
+        style = Style(round(ln.top * 2) / 2, True, False, "", face(ln.spans[bold_from]["font"]))
     # A title that wraps: the next lines in the same style and size belong to it.
     while (
         not rest
@@ -400,6 +444,8 @@ def _candidate(b: Block, bi: int, i: int, body: float, body_face: str) -> _Candi
     ):
         title = f"{title} {lines[end].text}"
         end += 1
+    if not distinct and title.endswith("."):
+        return None  # a sentence in the body's style: a list item, not a heading
     title = title.rstrip(" .:")
     if label is not None:
         paths = _paths(label)

@@ -87,10 +87,11 @@ def _footnotes(blocks: list[Block], body: float, widths: dict[int, float]) -> se
 
 
 def _title(
-    blocks: list[Block], body: float, height: float, metadata: dict[str, Any]
+    blocks: list[Block], body: float, size: tuple[float, float], metadata: dict[str, Any]
 ) -> tuple[int | None, str]:
     """The largest text in the top half of page one (with the lines it wraps onto), else the
     document's own title when it looks like one."""
+    width, height = size
     best: tuple[int, Line] | None = None
     for i, b in enumerate(blocks):
         if b.page != 1:
@@ -112,6 +113,15 @@ def _title(
             parts += [ln.text for ln in blocks[j].lines]
             j += 1
         return i, " ".join(join_lines(parts).split())
+    # A title set at the body's size (amsart): the first bold or capitalised line centred on
+    # page one.
+    for i, b in enumerate(blocks):
+        if b.page != 1 or b.bbox[1] > height * 0.4:
+            continue
+        ln = b.lines[0]
+        centred = abs((ln.bbox[0] + ln.bbox[2]) / 2 - width / 2) < 20
+        if centred and (ln.bold_all or ln.caps) and len(ln.text.split()) >= 3 and ln.top >= body:
+            return i, " ".join(join_lines([x.text for x in b.lines if x.top == ln.top]).split())
     meta = " ".join(str(metadata.get("title") or "").split())
     if len(meta.split()) >= 3 and not re.search(r"\.(docx?|tex|dvi)$|^untitled|microsoft word", meta, re.I):
         return None, meta
@@ -167,7 +177,7 @@ class _Assembler:
         self.abstract: list[str] = []
         self.abstract_size: float | None = None
         self.references: list[str] = []
-        self.loose: list[tuple[int, str]] = []
+        self.loose: list[tuple[int, str, bool]] = []
         """(page, paragraph) outside any section: front matter, or all of a paper with no headings."""
         self.last_eq: tuple[int, float, float] | None = None
 
@@ -228,8 +238,10 @@ class _Assembler:
         is_eq = _is_equation(lines, self.widths[page], self.body, self.body_face, self.last_eq is not None)
         if not is_eq:
             self.last_eq = None
-            # Footnotes (set smaller than the body) are not prose.
-            lines = [ln for ln in lines if ln.size >= self.body * 0.93]
+            # Notes set smaller than the body are not prose; before the first section they may
+            # be the abstract, which some templates set small and give no heading.
+            if self.sections or self.mode != "front":
+                lines = [ln for ln in lines if ln.size >= self.body * 0.93]
             # Text inside figures is usually set in another face (Arial labels over a plot); it
             # can share a block with the paragraph that follows it.
             while lines and lines[0].face != self.body_face and lines[0].math_share < 0.3:
@@ -253,7 +265,7 @@ class _Assembler:
         if self.current is not None and self.mode == "body":
             self.text[id(self.current)].append(text)
         else:
-            self.loose.append((page, text))
+            self.loose.append((page, text, not self.sections))
 
 
 def _read(doc: Any, path: Path) -> Paper:
@@ -287,7 +299,7 @@ def _read(doc: Any, path: Path) -> Paper:
     blocks = clean
 
     paper = Paper(pages=doc.page_count, origin=str(path))
-    title_block, paper.title = _title(blocks, body, heights[1], doc.metadata or {})
+    title_block, paper.title = _title(blocks, body, (widths[1], heights[1]), doc.metadata or {})
     headings = find_headings(blocks, body, body_face, title_block, widths)
     at: dict[int, list[Heading]] = collections.defaultdict(list)
     for h in headings:
@@ -313,7 +325,11 @@ def _read(doc: Any, path: Path) -> Paper:
     abstract = " ".join(asm.abstract).strip()
     loose = asm.loose
     if not abstract:
-        first = next((i for i, (_, t) in enumerate(loose) if len(t.split()) >= 40), None)
+        # The abstract by position: the first paragraph before the first section (author lines
+        # and affiliations are shorter), else, with no sections, the first long paragraph.
+        first = next((i for i, (_, t, front) in enumerate(loose) if front and len(t.split()) >= 15), None)
+        if first is None:
+            first = next((i for i, (_, t, _) in enumerate(loose) if len(t.split()) >= 40), None)
         if first is not None and (sections or len(loose) > 1):
             abstract = loose[first][1]
             loose = loose[:first] + loose[first + 1 :]
@@ -322,7 +338,7 @@ def _read(doc: Any, path: Path) -> Paper:
             missing.append("no abstract")
     if not sections:
         pages: dict[int, list[str]] = collections.defaultdict(list)
-        for page, text in loose:
+        for page, text, _ in loose:
             pages[page].append(text)
         sections = [
             Section(title=f"Page {p}", level=1, page=p, text="\n\n".join(texts))

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import collections
-import re
 from typing import Any
 
 from ..model import Source, Table
+from .headings import CAPTION
 from .layout import Block, Line
-
-CAPTION_START = re.compile(r"^(Table|Figure|Fig\.)\s*[A-Z]?\d+\s*(?:[:.|]|$)", re.I)
 
 Rect = tuple[float, float, float, float]
 
@@ -42,7 +40,7 @@ def find_tables(
         barriers = [
             (b.bbox[1] + b.bbox[3]) / 2
             for b in by_page[pno]
-            if b.bbox != cap and (CAPTION_START.match(b.lines[0].text) or _prose(b))
+            if b.bbox != cap and (CAPTION.match(b.lines[0].text) or _prose(b))
         ]
         below = [r for r in rules if cap[3] - 2 <= r[0] <= cap[3] + 400]
         above = [r for r in reversed(rules) if cap[1] - 400 <= r[0] <= cap[1] + 2]
