@@ -36,12 +36,15 @@ class Layout:
     columns: int = 1
     abstract: str = "heading"
     """heading ("Abstract" on its own line), runin ("Abstract—We ..."), none."""
+    line_numbers: bool = False
+    """Number every line in the margin, as review copies do."""
     items: list[Item] = field(default_factory=list)
 
 
 class _Writer:
-    def __init__(self, doc: pymupdf.Document, columns: int) -> None:
+    def __init__(self, doc: pymupdf.Document, columns: int, line_numbers: bool = False) -> None:
         self.doc, self.columns = doc, columns
+        self.line_numbers, self.numbered = line_numbers, 0
         self.width, self.height, self.margin = 612.0, 792.0, 72.0
         self.gutter = 20.0
         self.col_width = (self.width - 2 * self.margin - (columns - 1) * self.gutter) / columns
@@ -74,6 +77,11 @@ class _Writer:
 
     def text(self, x: float, s: str, font: str = "tiro", size: float = BODY) -> float:
         assert self.page is not None
+        if self.line_numbers and abs(x - self.x) < 1:
+            self.numbered += 1
+            margin = 30 if self.col == 0 else self.width - 40
+            self.page.insert_text((margin, self.y + size), str(self.numbered), fontname="tiro", fontsize=8)
+            # the number shares the text's baseline, as in real review copies
         self.page.insert_text((x, self.y + size), s, fontname=font, fontsize=size)
         return pymupdf.get_text_length(s, fontname=font, fontsize=size)
 
@@ -123,7 +131,7 @@ def _heading(w: _Writer, item: Item, style: str) -> None:
 
 def make_paper(path: Path, layout: Layout) -> Path:
     doc = pymupdf.open()
-    w = _Writer(doc, 1)
+    w = _Writer(doc, 1, layout.line_numbers)
     pending_runin = ""
     for item in layout.items:
         if item.kind == "title":

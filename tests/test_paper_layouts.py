@@ -43,6 +43,13 @@ def test_headings_in_any_style_are_found_in_order(tmp_path, heading, columns):
         assert method.children[0].text.startswith("We study a simple change")
 
 
+def test_a_review_copy_with_numbered_lines(tmp_path):
+    paper = read_pdf(make_paper(tmp_path / "p.pdf", standard_paper(Layout(columns=2, line_numbers=True))))
+    assert [s.number for s in paper.all_sections()] == ["1", "2", "3", "3.1", "3.2", "4", "5"]
+    assert paper.sections[0].text.startswith("We study a simple change")  # no margin numbers
+    assert paper.abstract.startswith("Residual networks train well")
+
+
 def test_small_capitals_are_recased(tmp_path):
     path = make_paper(tmp_path / "p.pdf", standard_paper(Layout(heading="smallcaps")))
     titles = [s.title for s in read_pdf(path).all_sections()]

@@ -18,78 +18,29 @@ import collections
 import re
 from dataclasses import dataclass
 
-from .layout import LABEL, LONE_NUMBER, Block, Line, face, is_bold, join_spans
+from .layout import LABEL, LABEL_WORD, LONE_NUMBER, Block, Line, face, is_bold, join_spans
 
 NUMBERED = re.compile(
-    rf"^(?:(?i:appendix|section)\s+)?(?P<label>{LABEL})(?:\.|:|\s*[—–])?\s+(?P<title>\S.*)$"
+    rf"^{LABEL_WORD}(?P<label>{LABEL})(?:\.|:|\s*[—–])?\s+(?P<title>\S.*)$"
 )
-ROMAN = {
-    "I": 1,
-    "II": 2,
-    "III": 3,
-    "IV": 4,
-    "V": 5,
-    "VI": 6,
-    "VII": 7,
-    "VIII": 8,
-    "IX": 9,
-    "X": 10,
-    "XI": 11,
-    "XII": 12,
-    "XIII": 13,
-    "XIV": 14,
-    "XV": 15,
-}
+_NUMERALS = "I II III IV V VI VII VIII IX X XI XII XIII XIV XV"
+ROMAN = {r: i for i, r in enumerate(_NUMERALS.split(), 1)}
 CAPTION = re.compile(
     r"^(?P<kind>Figure|Fig\.|Table|Algorithm)\s*(?P<n>[A-Z]?\d+|[IVXL]{1,6})\s*(?:[:.|]|$)", re.I
 )
 # Names that are headings wherever they stand alone, and the part of the paper each opens.
 FRONT = {"abstract"}
 BACK = {"references", "bibliography", "reference"}
-USUAL = {
-    "introduction",
-    "related work",
-    "related works",
-    "background",
-    "preliminaries",
-    "method",
-    "methods",
-    "methodology",
-    "approach",
-    "our approach",
-    "proposed method",
-    "model",
-    "models",
-    "experiments",
-    "experiment",
-    "experimental results",
-    "experimental setup",
-    "results",
-    "evaluation",
-    "analysis",
-    "discussion",
-    "conclusion",
-    "conclusions",
-    "summary",
-    "conclusion and future work",
-    "conclusions and future work",
-    "limitations",
-    "future work",
-    "broader impact",
-    "acknowledgements",
-    "acknowledgments",
-    "acknowledgement",
-    "acknowledgment",
-    "appendix",
-    "appendices",
-    "supplementary material",
-    "supplementary materials",
-}
-LEVEL_ONE = (
-    FRONT
-    | BACK
-    | {"acknowledgements", "acknowledgments", "acknowledgement", "acknowledgment", "appendix", "appendices"}
+ACK = {"acknowledgements", "acknowledgments", "acknowledgement", "acknowledgment"}
+_NAMES = (
+    "introduction|related work|related works|background|preliminaries|method|methods|methodology|"
+    "approach|our approach|proposed method|model|models|experiments|experiment|experimental results|"
+    "experimental setup|results|evaluation|analysis|discussion|conclusion|conclusions|summary|"
+    "conclusion and future work|conclusions and future work|limitations|future work|broader impact|"
+    "appendix|appendices|supplementary material|supplementary materials"
 )
+USUAL = ACK | set(_NAMES.split("|"))
+LEVEL_ONE = FRONT | BACK | ACK | {"appendix", "appendices"}
 
 Path_ = tuple[str, tuple[int, ...]]
 """A position in a numbering scheme: ("arabic", (3, 2)) is 3.2; ("roman", (4, 1)) is IV.A."""

@@ -188,10 +188,14 @@ def _merge_baselines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return merged
 
 
-def _block_lines(raw: list[dict[str, Any]], page: int) -> list[Line]:
+def _block_lines(raw: list[dict[str, Any]], page: int, skip: set[tuple[float, float]]) -> list[Line]:
     rows = []
     for ln in _merge_baselines([ln for ln in raw if abs(ln["dir"][0] - 1.0) < 0.01]):
-        spans = [s for s in ln["spans"] if s["text"].strip()]
+        spans = [
+            s
+            for s in ln["spans"]
+            if s["text"].strip() and (round(s["bbox"][0], 1), round(s["bbox"][1], 1)) not in skip
+        ]
         if spans:
             rows.append((ln, spans))
     # Runs of all-capital lines share one small-capitals decision (a title over several lines).
@@ -270,9 +274,35 @@ def _merge_drop_caps(blocks: list[Block]) -> list[Block]:
     return [b for b in blocks if b.lines]
 
 
-# A section number: "3", "3.2.1", "A", "A.1", "IV", optionally after "Appendix" or "Section".
+# A section number: "3", "3.2.1", "A", "A.1", "IV", optionally after "Appendix", "Section" or
+# "Chapter".
 LABEL = r"(?:\d{1,2}(?:\.\d{1,2}){0,3}|[A-Z](?:\.\d{1,2}){0,3}|[IVX]{1,6})"
-LONE_NUMBER = re.compile(rf"^(?:(?i:appendix|section)\s+)?(?P<label>{LABEL})\.?$")
+LABEL_WORD = r"(?:(?i:appendix|section|chapter)\s+)?"
+LONE_NUMBER = re.compile(rf"^{LABEL_WORD}(?P<label>{LABEL})\.?$")
+
+
+def _line_numbers(raw_blocks: list[dict[str, Any]]) -> set[tuple[float, float]]:
+    """Review copies number their lines in a margin or the gutter: ten or more spans of digits
+    alone, one above another at the same x, counting up by one. Their (x, y) to drop."""
+    # Numbers in a column are aligned on the left or on the right: group them both ways.
+    columns: dict[tuple[int, int], list[tuple[float, float, int]]] = collections.defaultdict(list)
+    for b in raw_blocks:
+        for ln in b.get("lines", []):
+            for s in ln["spans"]:
+                text = s["text"].strip()
+                if text.isdigit() and len(text) <= 4:
+                    found = (s["bbox"][0], s["bbox"][1], int(text))
+                    columns[(0, round(s["bbox"][0] / 3))].append(found)
+                    columns[(1, round(s["bbox"][2] / 3))].append(found)
+    drop = set()
+    for spans in columns.values():
+        if len(spans) < 10:
+            continue
+        spans.sort(key=lambda t: t[1])
+        steps = [b[2] - a[2] for a, b in zip(spans, spans[1:], strict=False)]
+        if sum(d == 1 for d in steps) >= 0.8 * len(steps):
+            drop |= {(round(x, 1), round(y, 1)) for x, y, _ in spans}
+    return drop
 
 
 def _attach_numbers(blocks: list[Block]) -> list[Block]:
@@ -320,10 +350,11 @@ def extract(doc: Any) -> list[Block]:
         except Exception as err:
             raise PaperReadError(f"page {pno + 1} cannot be read ({err}); the PDF may be truncated") from err
         page_blocks = []
+        numbers = _line_numbers(data["blocks"])
         for b in data["blocks"]:
             if b.get("type") != 0:
                 continue
-            lines = _block_lines(b["lines"], pno + 1)
+            lines = _block_lines(b["lines"], pno + 1, numbers)
             if lines:
                 page_blocks.append(Block(lines, tuple(b["bbox"]), pno + 1))
         pages.append((_attach_numbers(_merge_drop_caps(page_blocks)), page.rect.width))
