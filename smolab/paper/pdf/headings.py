@@ -20,9 +20,7 @@ from dataclasses import dataclass
 
 from .layout import LABEL, LABEL_WORD, LONE_NUMBER, Block, Line, face, is_bold, join_spans
 
-NUMBERED = re.compile(
-    rf"^{LABEL_WORD}(?P<label>{LABEL})(?:\.|:|\s*[—–])?\s+(?P<title>\S.*)$"
-)
+NUMBERED = re.compile(rf"^{LABEL_WORD}(?P<label>{LABEL})(?:\.|:|\s*[—–])?\s+(?P<title>\S.*)$")
 _NUMERALS = "I II III IV V VI VII VIII IX X XI XII XIII XIV XV"
 ROMAN = {r: i for i, r in enumerate(_NUMERALS.split(), 1)}
 CAPTION = re.compile(
