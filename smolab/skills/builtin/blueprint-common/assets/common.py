@@ -1,0 +1,80 @@
+"""Shared by every experiment: config, seeding, a training loop and metrics."""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` laid over ``base``, section by section."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_config(path: str | Path = "config.yaml", smoke: bool = False) -> dict[str, Any]:
+    """The config, with its ``smoke`` section laid over it when ``smoke`` is set."""
+    config = yaml.safe_load(Path(path).read_text()) or {}
+    smoke_part = config.pop("smoke", None) or {}
+    return merge(config, smoke_part) if smoke else config
+
+
+def set_seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def batches(
+    x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int = 0
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Shuffled mini-batches, epoch after epoch, for as long as they are asked for."""
+    g = torch.Generator().manual_seed(seed)
+    while True:
+        order = torch.randperm(len(x), generator=g)
+        for start in range(0, len(x) - batch_size + 1, batch_size):
+            idx = order[start : start + batch_size]
+            yield x[idx], y[idx]
+
+
+def train(
+    model: torch.nn.Module,
+    data: Iterator[tuple[torch.Tensor, torch.Tensor]],
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    steps: int,
+    scheduler: Any = None,
+) -> list[float]:
+    """``steps`` steps of gradient descent; the loss of each step."""
+    model.train()
+    losses = []
+    for _ in range(steps):
+        x, y = next(data)
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"the loss became {loss.item()} after {len(losses)} steps")
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        losses.append(float(loss.detach()))
+    return losses
+
+
+@torch.no_grad()
+def accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    model.eval()
+    return float((model(x).argmax(dim=-1) == y).float().mean())
