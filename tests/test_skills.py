@@ -139,7 +139,7 @@ def test_blueprint_runs_with_the_method_and_its_contract_rejects_a_stand_in(tmp_
     lib = SkillLibrary()
     good = materialize(lib, kind, tmp_path / "good", CASES[(kind, data_input)], data_input)
     run = pytest_in(good)  # the contract tests and main.py --smoke (tests/test_smoke.py)
-    assert run.returncode == 0 and "test_smoke" not in run.stdout, run.stdout[-3000:]
+    assert run.returncode == 0, run.stdout[-3000:]
 
     stand_in = materialize(lib, kind, tmp_path / "stand-in", STAND_IN, data_input)
     run = pytest_in(stand_in)
