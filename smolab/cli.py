@@ -234,6 +234,10 @@ def reproduce(
             "--budget", min=200, help="Tokens for the paper's digest (default: sized to the model)."
         ),
     ] = None,
+    skills: Annotated[
+        list[Path] | None,
+        typer.Option("--skills", help="A skill folder (or a folder of them) beside the built-in blueprints."),
+    ] = None,
 ) -> None:
     """Turn a paper into a runnable, tested repository, and prove it runs in the sandbox."""
     from rich.progress import MofNCompleteColumn
@@ -268,7 +272,9 @@ def reproduce(
             model,
             resume=resume,
             force=force,
-            options=Options(budget=budget, repair_rounds=repair_rounds, progress=update, notice=notice),
+            options=Options(
+                budget=budget, repair_rounds=repair_rounds, progress=update, notice=notice, skills=skills
+            ),
         )
     out_console = Console()
     for name, check in summary["checks"].items():

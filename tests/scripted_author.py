@@ -108,6 +108,13 @@ class Author:
     delay: float = 0.0
     garble: str | None = None
     """Answer the first request for this file with code that does not parse."""
+    contribution: str = "other"
+    """The kind of contribution it says the paper makes ("other": the free plan, no blueprint)."""
+    data: str = "vector"
+    method: str = ""
+    """The method.py it writes into a blueprint."""
+    repaired_method: str = ""
+    """The method.py it answers a repair of method.py with."""
     asked: list[str] = field(default_factory=list)
 
     @staticmethod
@@ -118,6 +125,8 @@ class Author:
         ask = messages[-1].content
         if m := re.search(r"Write the detailed design of (\S+):", ask):
             return f"analyze:{m.group(1)}"
+        if "Implement the paper's method as `method.py`" in ask:
+            return "generate:method.py"
         if m := re.search(r"Write the complete file (\S+)\.", ask):
             return f"generate:{m.group(1)}"
         if "That code does not parse" in ask:
@@ -160,6 +169,12 @@ class Author:
                     "unclear": ["what h is"],
                 }
             )
+        if kind == "Contribution":
+            return json.dumps({"kind": self.contribution, "data": self.data, "name": "gated sums"})
+        if kind == "generate:method.py":
+            return fenced(self.method)
+        if kind == "repair:method.py":
+            return fenced(self.repaired_method or self.method)
         if kind == "Stated":
             return json.dumps({"value": "unknown", "sentence": 0})
         if kind.startswith("overview:"):

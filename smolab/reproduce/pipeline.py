@@ -21,6 +21,8 @@ from ..models.chat import CallRecord
 from ..paper import Paper, read_paper
 from ..paper.digest import UNKNOWN, Digest, digest_paper
 from ..sandbox import Limits
+from ..skills import Skill, SkillLibrary
+from . import blueprint as bp
 from . import generate as gen
 from . import plan as pl
 from .code import (
@@ -59,6 +61,8 @@ class Options:
     progress: Progress | None = None
     notice: Callable[[str], None] | None = None
     """Called with each one-line notice: what the paper reader could not find, a cached arXiv copy."""
+    skills: list[Path] | None = None
+    """Skill folders beside the built-in ones (a user's blueprints among them)."""
 
 
 class Pipeline:
@@ -70,6 +74,7 @@ class Pipeline:
         self.stage = ""
         self.key = ""
         self._calls = 0
+        self.library = SkillLibrary(self.options.skills or [])
         model.add_observer(self._log_call)
 
     # -- bookkeeping ----------------------------------------------------------------
@@ -150,6 +155,10 @@ class Pipeline:
             )
         paper = self.read()
         digest = self.digest(paper)
+        contribution = self.classify(digest)
+        blueprint = self.library.blueprints().get(contribution["kind"])
+        if blueprint is not None:
+            return self.run_blueprint(paper, digest, blueprint, contribution)
         overall, arch, logic, order = self.plan(digest)
         config_keys = self.config(digest)
         system = pl.preamble(digest.render(), self._plan_text(overall, arch, logic, order))
@@ -197,6 +206,65 @@ class Pipeline:
 
         self.step("digest", "digest", do)
         return Digest.model_validate_json(self.run.load_text("digest.json") or "{}")
+
+    def classify(self, digest: Digest) -> dict[str, Any]:
+        """The kind of the paper's contribution, which picks its blueprint ("other": none)."""
+        blueprints = self.library.blueprints()
+
+        def do() -> dict[str, Any]:
+            schema = bp.contribution_schema(sorted(blueprints))
+            messages = self._fit(pl.preamble(digest.render()), [bp.classify_ask(blueprints)], 120)
+            answer = self.model.chat(messages, schema=schema, temperature=0)
+            found = answer.model_dump()
+            skill = blueprints.get(found["kind"])
+            found["blueprint"] = skill.name if skill else None
+            found["version"] = skill.version if skill else None
+            self.run.save_json("contribution.json", found)
+            return found
+
+        self.step("plan/kind", "plan", do)
+        return dict(self.run.load_json("contribution.json"))
+
+    def run_blueprint(
+        self, paper: Paper, digest: Digest, skill: Skill, contribution: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The paper's module written into the blueprint; the skeleton, its tests and config around it."""
+        method = skill.metadata.get("method", "method.py")
+        cls = skill.metadata.get("class", "")
+        overall = self._planned(
+            "plan/overall", "plan.json", OverallPlan, pl.preamble(digest.render()), pl.PLAN_ASK, 600
+        )
+        system = pl.preamble(digest.render(), pl.render_overall(overall))
+
+        def write_method() -> dict[str, Any]:
+            return self._write_code(system, method, bp.method_ask(skill, digest, contribution["data"]))
+
+        self._progress("generate", 0, 1)
+        self.step(f"generate/{method}", "generate", write_method)
+        self._progress("generate", 1, 1)
+
+        def scaffold() -> dict[str, Any]:
+            tree = self.library.tree(skill)
+            for rel, src in tree.items():
+                if rel != "config.yaml":
+                    self.run.write_file(rel, src.read_text())
+            code = self.run.read_file(method)
+            values = bp.method_config(code, cls, digest)
+            config = bp.config_text(tree["config.yaml"].read_text(), values, contribution["data"], digest)
+            self.run.write_file("config.yaml", config)
+            arch = bp.architecture(tree, method, skill)
+            self.run.write_file("README.md", gen.readme(paper.title, overall, arch, digest, self.model.name))
+            codes = {n: self.run.read_file(n) for n in self.run.repo_files() if n.endswith(".py")}
+            reqs = requirements(codes)
+            self.run.write_file("requirements.txt", "\n".join([*reqs, "pytest"]) + "\n")
+            return {"blueprint": skill.name, "method": values, "requirements": reqs}
+
+        self.step("scaffold", "generate", scaffold)
+        system = pl.preamble(digest.render(), skill.body)
+        final = self.verify_and_repair(system, [method], fallback=method)
+        summary = write_report(self.run, paper.title, self.model.name, final)
+        summary["contribution"] = contribution
+        return summary
 
     def plan(self, digest: Digest) -> tuple[OverallPlan, Architecture, Logic, list[str]]:
         text = digest.render()
@@ -331,8 +399,12 @@ class Pipeline:
 
         self.step("scaffold", "generate", do)
 
-    def verify_and_repair(self, system: str, order: list[str]) -> list[Verification]:
-        editable = [*order, gen.TEST_FILE]
+    def verify_and_repair(
+        self, system: str, order: list[str], fallback: str = "main.py"
+    ) -> list[Verification]:
+        """Check, and repair what fails in the ``editable`` files; a failure that points at no
+        editable file (a failing test, main.py in a blueprint) is the ``fallback`` file's."""
+        editable = order if fallback != "main.py" else [*order, gen.TEST_FILE]
         rounds = self.options.repair_rounds
         results: list[Verification] = []
         for r in range(rounds + 1):
@@ -343,7 +415,7 @@ class Pipeline:
                 last = results[-1]
 
                 def fix(last: Verification = last) -> dict[str, Any]:
-                    return self._repair(system, last, editable)
+                    return self._repair(system, last, editable, fallback)
 
                 self.step(f"repair/{r}", "repair", fix)
             self._progress("verify", r, rounds + 1)
@@ -356,14 +428,14 @@ class Pipeline:
         self._progress("verify", rounds + 1, rounds + 1)
         return results
 
-    def _repair(self, system: str, v: Verification, editable: list[str]) -> dict[str, Any]:
+    def _repair(self, system: str, v: Verification, editable: list[str], fallback: str) -> dict[str, Any]:
         files = {n: self.run.read_file(n) for n in editable if (self.run.root / n).is_file()}
         quick = quick_fixes(files)
         for name in quick:
             self.run.write_file(name, files[name])
         fixed: list[str] = []
-        for failure in targets(v, set(quick), list(files)):
-            name = failure.file or "main.py"
+        for failure in targets(v, set(quick), list(files), fallback=fallback):
+            name = failure.file or fallback
             others = self._interfaces([n for n in editable if n != name])
             local = {n.split("/")[0].removesuffix(".py") for n in files}
             ask = repair_ask(name, files[name], failure.error, others, local)

@@ -15,14 +15,17 @@ PRIORITY = ("parse", "imports", "main", "ruff", "tests")
 MAX_ERROR_CHARS = 2500
 
 
-def targets(v: Verification, fixed_files: set[str], editable: list[str], limit: int = 4) -> list[Failure]:
-    """The files to fix this round, most basic failure first; each with all its errors."""
+def targets(
+    v: Verification, fixed_files: set[str], editable: list[str], limit: int = 4, fallback: str = "main.py"
+) -> list[Failure]:
+    """The files to fix this round, most basic failure first; each with all its errors. A failing
+    run or test that points at no editable file is ``fallback``'s."""
     chosen: dict[str, list[Failure]] = {}
     for check in PRIORITY:
         for f in v.failures:
             if f.check != check:
                 continue
-            name = f.file if f.file in editable else ("main.py" if check in ("main", "tests") else None)
+            name = f.file if f.file in editable else (fallback if check in ("main", "tests") else None)
             if name is None or name in fixed_files:
                 continue
             if name not in chosen and len(chosen) == limit:

@@ -1,0 +1,174 @@
+"""Reproducing inside a blueprint: the kind of contribution, the one module the model writes,
+and the config filled from the method's own signature and the paper's stated values.
+
+A small model cannot write a repository that runs, but it can write one module against a fixed
+interface. The blueprint (a skill) owns everything else and its contract tests; the model is
+asked which kind of contribution the paper makes (a bounded choice drawn from the blueprints'
+descriptions), then for ``method.py`` alone.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, create_model
+
+from ..paper.digest import UNKNOWN, Digest
+from ..skills import Skill
+from .plan import config_value
+from .schemas import Architecture, FileSpec
+
+OTHER = "other"
+INPUTS = ("vector", "image", "sequence")
+
+
+def contribution_schema(kinds: list[str]) -> type[BaseModel]:
+    """What the model answers: one of the blueprint kinds (or "other"), and the data it works on."""
+    choices: Any = Literal[tuple([*kinds, OTHER])]
+    data: Any = Literal[INPUTS]
+    return create_model(
+        "Contribution",
+        kind=(choices, Field(description="the kind of the paper's main contribution")),
+        data=(data, Field(description="the data the method works on")),
+        name=(str, Field(max_length=60, description="the method's name in the paper")),
+    )
+
+
+def classify_ask(blueprints: dict[str, Skill]) -> str:
+    lines = [
+        "Which kind of contribution is this paper's method? The kinds:",
+        *(f"- {kind}: {skill.description}" for kind, skill in sorted(blueprints.items())),
+        f"- {OTHER}: none of these",
+        "Also say what data the method works on: vector (tabular features), image (pictures or "
+        "feature maps) or sequence (tokens or time steps), and the method's name.",
+    ]
+    return "\n".join(lines)
+
+
+def method_ask(skill: Skill, digest: Digest, data: str) -> str:
+    equations = "\n".join(f"- {e}" for e in digest.equations) or "- (none extracted; follow the method text)"
+    stated = [f"- {h.name} = {h.value}" for h in digest.hyperparameters if h.value != UNKNOWN and h.verified]
+    parts = [
+        f"Implement the paper's method as `{skill.metadata.get('method', 'method.py')}` for this "
+        f"repository skeleton (the data is {data}).",
+        skill.body,
+        f"The paper's equations:\n{equations}",
+    ]
+    if stated:
+        parts.append("Values the paper states:\n" + "\n".join(stated[:12]))
+    parts.append("Reply with the complete method.py in one ```python block, and nothing else.")
+    return "\n\n".join(parts)
+
+
+def _literal(node: ast.expr) -> Any:
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
+def method_defaults(code: str, cls: str) -> dict[str, Any]:
+    """The keyword arguments of ``cls.__init__`` that have literal defaults, in order (the
+    leading ones without a default are the skeleton's: dim, num_channels)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return {}
+    init = next(
+        (
+            item
+            for node in tree.body
+            if isinstance(node, ast.ClassDef) and node.name == cls
+            for item in node.body
+            if isinstance(item, ast.FunctionDef) and item.name == "__init__"
+        ),
+        None,
+    )
+    if init is None:
+        return {}
+    a = init.args
+    positional = a.posonlyargs + a.args
+    pairs = list(zip(positional[len(positional) - len(a.defaults) :], a.defaults, strict=True))
+    pairs += [(k, d) for k, d in zip(a.kwonlyargs, a.kw_defaults, strict=True) if d is not None]
+    out = {}
+    for arg, default in pairs:
+        value = _literal(default)
+        if isinstance(value, int | float | str | bool) or value is None:
+            out[arg.arg] = value
+    return out
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def paper_values(digest: Digest) -> dict[str, tuple[Any, bool, str]]:
+    """The paper's stated hyper-parameters: name -> (typed value, verified, quote). A value that
+    is not a number or a short word (a formula fragment, a sentence) is not a value."""
+    out: dict[str, tuple[Any, bool, str]] = {}
+    for h in digest.hyperparameters:
+        if h.value == UNKNOWN:
+            continue
+        value = config_value(h.value)
+        if isinstance(value, str) and (len(value.split()) > 3 or re.search(r"[=+*/()^\\]", value)):
+            continue
+        out.setdefault(h.name, (value, h.verified, h.quote))
+    return out
+
+
+def method_config(code: str, cls: str, digest: Digest) -> dict[str, Any]:
+    """The method's keyword arguments with the paper's verified values where the names match,
+    else the defaults the model wrote."""
+    defaults = method_defaults(code, cls)
+    stated = {_key(name): value for name, (value, verified, _) in paper_values(digest).items() if verified}
+    out: dict[str, Any] = {}
+    for arg, default in defaults.items():
+        value = stated.get(_key(arg), default)
+        # A paper's value replaces a default of its type (an int may stand where a float was).
+        fits = (
+            default is None
+            or isinstance(value, type(default))
+            or (isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool))
+        )
+        out[arg] = value if fits else default
+    return out
+
+
+def config_text(skeleton: str, method: dict[str, Any], data: str, digest: Digest) -> str:
+    """The blueprint's config.yaml with the method's values, the data the paper's method works on,
+    and, for the record, every value the paper states (with whether its quote was found)."""
+    config = yaml.safe_load(skeleton) or {}
+    config["method"] = method
+    if isinstance(config.get("data"), dict) and "input" in config["data"]:
+        config["data"]["input"] = data
+    smoke = config.pop("smoke", {})
+    lines = [
+        "# Written by smolab from the blueprint and the paper. `method:` holds the arguments of the",
+        "# paper's module (method.py); `--smoke` lays the `smoke:` section over the rest.",
+        yaml.safe_dump(config, sort_keys=False).strip(),
+        yaml.safe_dump({"smoke": smoke}, sort_keys=False).strip(),
+    ]
+    stated = paper_values(digest)
+    if stated:
+        lines.append("# What the paper states (not used by the synthetic run; unverified ones are marked):")
+        paper = {name: value for name, (value, _, _) in stated.items()}
+        dumped = yaml.safe_dump({"paper": paper}, sort_keys=False, width=1000).splitlines()
+        for line in dumped:
+            name = line.strip().split(":", 1)[0].strip("'\"")
+            verified = stated.get(name, (None, True, ""))[1]
+            lines.append(line + ("" if verified or not line.startswith("  ") else "  # unverified"))
+    return "\n".join(lines) + "\n"
+
+
+def architecture(tree: dict[str, Path], method: str, skill: Skill) -> Architecture:
+    """The repository's files for the README: the skeleton's, each with its docstring's first line."""
+    files = [FileSpec(name=method, purpose=f"the paper's method ({skill.metadata.get('class', 'module')})")]
+    for rel, src in tree.items():
+        if rel.endswith(".py") and "/" not in rel:
+            doc = ast.get_docstring(ast.parse(src.read_text())) or ""
+            files.append(FileSpec(name=rel, purpose=(doc.splitlines() or [""])[0][:100]))
+    return Architecture(files=files[:6], classes=[], calls=[])

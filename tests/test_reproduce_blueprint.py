@@ -1,0 +1,105 @@
+"""Reproducing inside a blueprint, with a scripted model: the kind picks the skeleton, the model
+writes only method.py, the config comes from the method's signature and the paper, the contract
+tests run in the sandbox, and a stand-in method fails them until repair replaces it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from smolab.paper.digest import CheckedHyperParameter, Digest
+from smolab.reproduce import Options, reproduce
+from smolab.reproduce.blueprint import config_text, method_config, method_defaults
+
+from .scripted_author import PAPER_TEX, Author, author_model
+from .test_skills import GATED_BLOCK, STAND_IN
+
+
+@pytest.fixture
+def paper(tmp_path: Path) -> Path:
+    path = tmp_path / "paper.tex"
+    path.write_text(PAPER_TEX)
+    return path
+
+
+def run(paper: Path, out: Path, author: Author, rounds: int = 1) -> dict:
+    return reproduce(str(paper), out, author_model(author), options=Options(repair_rounds=rounds))
+
+
+def test_the_kind_picks_the_blueprint_and_the_model_writes_only_the_method(paper, tmp_path):
+    out = tmp_path / "repo"
+    author = Author(contribution="layer", data="sequence", method=GATED_BLOCK)
+    summary = run(paper, out, author)
+    assert summary["ok"], summary["checks"]
+    assert summary["contribution"]["blueprint"] == "blueprint-layer"
+    # one classification, one overall plan, one module: no per-file architecture or analyses
+    assert [k for k in author.asked if k.startswith(("generate:", "analyze:"))] == ["generate:method.py"]
+    assert "Architecture" not in author.asked and "Logic" not in author.asked
+    files = set(summary["files"])
+    assert {"method.py", "experiment.py", "common.py", "main.py", "tests/test_contract.py"} <= files
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert config["method"] == {"hidden": 128} and config["data"]["input"] == "sequence"
+    assert "smoke" in config
+    assert summary["checks"]["tests"]["ok"] and summary["checks"]["main"]["ok"]
+    contribution = json.loads((out / ".smolab" / "contribution.json").read_text())
+    assert contribution["kind"] == "layer" and contribution["version"] == "1"
+
+
+def test_the_classification_prompt_offers_every_blueprint(paper, tmp_path):
+    author = Author(contribution="activation", method="x = 1\n")
+    model = author_model(author)
+    reproduce(str(paper), tmp_path / "r", model, options=Options(repair_rounds=0))
+    asked = next(
+        msgs
+        for msgs, params in model.backend.history
+        if (params.json_schema or {}).get("title") == "Contribution"
+    )
+    ask = asked[-1].content
+    for kind in ("activation", "normalization", "layer", "other"):
+        assert f"- {kind}:" in ask
+    schema = next(
+        p.json_schema
+        for _, p in model.backend.history
+        if (p.json_schema or {}).get("title") == "Contribution"
+    )
+    assert "other" in schema["properties"]["kind"]["enum"]
+
+
+def test_a_stand_in_method_fails_the_contract_and_repair_replaces_it(paper, tmp_path):
+    out = tmp_path / "repo"
+    author = Author(contribution="layer", method=STAND_IN, repaired_method=GATED_BLOCK)
+    summary = run(paper, out, author, rounds=1)
+    assert summary["tests_before_repair"]["passed"] < summary["tests_before_repair"]["total"]
+    assert "repair:method.py" in author.asked  # the failing contract test is method.py's to fix
+    assert summary["ok"] and (out / "method.py").read_text() == GATED_BLOCK
+    report = (out / "REPORT.md").read_text()
+    assert "FAIL" in report and "every check passed" in report
+
+
+def test_method_config_comes_from_the_signature_and_the_papers_verified_values():
+    code = (
+        "class Norm:\n"
+        "    def __init__(self, num_channels, num_groups: int = 16, eps: float = 1e-5, mode: str = 'a'):\n"
+        "        pass\n"
+    )
+    assert method_defaults(code, "Norm") == {"num_groups": 16, "eps": 1e-5, "mode": "a"}
+    digest = Digest(
+        hyperparameters=[
+            CheckedHyperParameter(name="number of groups", value="32", quote="G = 32", verified=True),
+            CheckedHyperParameter(name="num_groups", value="32", quote="we use G = 32", verified=True),
+            CheckedHyperParameter(name="eps", value="LayerNorm(x) + b_1", quote="", verified=False),
+            CheckedHyperParameter(name="mode", value="0.5", quote="", verified=False),
+        ]
+    )
+    assert method_config(code, "Norm", digest) == {"num_groups": 32, "eps": 1e-5, "mode": "a"}
+    text = config_text(
+        "data: {input: vector}\nmethod: {}\nsmoke: {train: {steps: 2}}\n", {"a": 1}, "image", digest
+    )
+    config = yaml.safe_load(text)
+    assert config["method"] == {"a": 1} and config["data"]["input"] == "image"
+    assert config["smoke"] == {"train": {"steps": 2}}
+    # a formula fragment is never a value; an unverified one is marked
+    assert "LayerNorm" not in text and "mode: 0.5  # unverified" in text
