@@ -49,18 +49,34 @@ def classify_ask(blueprints: dict[str, Skill]) -> str:
     return "\n".join(lines)
 
 
+# Settings of training, not of the method module: the skeleton owns them.
+TRAINING = re.compile(
+    r"learning.?rate|\blr\b|batch|optimi[sz]er|epoch|steps?\b|weight.?decay|momentum|warm.?up|"
+    r"label.?smoothing|schedule|seed|gpu|iteration",
+    re.I,
+)
+
+
 def method_ask(skill: Skill, digest: Digest, data: str) -> str:
     equations = "\n".join(f"- {e}" for e in digest.equations) or "- (none extracted; follow the method text)"
-    stated = [f"- {h.name} = {h.value}" for h in digest.hyperparameters if h.value != UNKNOWN and h.verified]
+    stated = [
+        f"- {h.name} = {h.value}"
+        for h in digest.hyperparameters
+        if h.value != UNKNOWN and not TRAINING.search(h.name)
+    ]
     parts = [
-        f"Implement the paper's method as `{skill.metadata.get('method', 'method.py')}` for this "
-        f"repository skeleton (the data is {data}).",
-        skill.body,
         f"The paper's equations:\n{equations}",
     ]
     if stated:
-        parts.append("Values the paper states:\n" + "\n".join(stated[:12]))
-    parts.append("Reply with the complete method.py in one ```python block, and nothing else.")
+        parts.append(
+            "Values the paper states (use those that belong to this module):\n" + "\n".join(stated[:12])
+        )
+    parts += [
+        f"Implement the paper's method as `{skill.metadata.get('method', 'method.py')}` for this "
+        f"repository skeleton (the data is {data}).",
+        skill.body,
+        "Reply with the complete method.py in one ```python block, and nothing else.",
+    ]
     return "\n\n".join(parts)
 
 
