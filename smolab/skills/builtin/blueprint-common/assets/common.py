@@ -78,3 +78,25 @@ def train(
 def accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     model.eval()
     return float((model(x).argmax(dim=-1) == y).float().mean())
+
+
+def fit_classifier(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    steps: int,
+    batch_size: int,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Train on the first 80% of (x, y) with cross-entropy; the mean loss over the first and the
+    last tenth of the steps, and the accuracy on the other 20%."""
+    split = int(0.8 * len(x))
+    data = batches(x[:split], y[:split], batch_size, seed)
+    losses = train(model, data, torch.nn.functional.cross_entropy, optimizer, steps)
+    k = max(1, len(losses) // 10)
+    return {
+        "loss_start": sum(losses[:k]) / k,
+        "loss_end": sum(losses[-k:]) / k,
+        "test_accuracy": accuracy(model, x[split:], y[split:]),
+    }

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from common import accuracy, batches, train
+from common import fit_classifier
 from method import Block
 
 
@@ -57,19 +57,6 @@ class Classifier(nn.Module):
 def run(config: dict[str, Any]) -> dict[str, float]:
     data, arch, opt = config["data"], config["model"], config["train"]
     x, y = make_data(data, config.get("seed", 0))
-    split = int(0.8 * len(x))
     model = Classifier(data, arch["dim"], arch["depth"], config.get("method") or {})
     optimizer = torch.optim.Adam(model.parameters(), lr=opt["lr"])
-    losses = train(
-        model,
-        batches(x[:split], y[:split], opt["batch_size"]),
-        nn.functional.cross_entropy,
-        optimizer,
-        opt["steps"],
-    )
-    k = max(1, len(losses) // 10)
-    return {
-        "loss_start": sum(losses[:k]) / k,
-        "loss_end": sum(losses[-k:]) / k,
-        "test_accuracy": accuracy(model, x[split:], y[split:]),
-    }
+    return fit_classifier(model, x, y, optimizer, opt["steps"], opt["batch_size"], config.get("seed", 0))

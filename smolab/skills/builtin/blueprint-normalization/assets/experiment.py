@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from common import accuracy, batches, train
+from common import fit_classifier
 from method import Norm
 
 
@@ -41,19 +41,6 @@ def build(channels: int, classes: int, method: dict[str, Any]) -> nn.Module:
 def run(config: dict[str, Any]) -> dict[str, float]:
     data, arch, opt = config["data"], config["model"], config["train"]
     x, y = make_data(data["n"], data["size"], data["classes"], config.get("seed", 0))
-    split = int(0.8 * len(x))
     model = build(arch["channels"], data["classes"], config.get("method") or {})
     optimizer = torch.optim.SGD(model.parameters(), lr=opt["lr"], momentum=0.9)
-    losses = train(
-        model,
-        batches(x[:split], y[:split], opt["batch_size"]),
-        nn.functional.cross_entropy,
-        optimizer,
-        opt["steps"],
-    )
-    k = max(1, len(losses) // 10)
-    return {
-        "loss_start": sum(losses[:k]) / k,
-        "loss_end": sum(losses[-k:]) / k,
-        "test_accuracy": accuracy(model, x[split:], y[split:]),
-    }
+    return fit_classifier(model, x, y, optimizer, opt["steps"], opt["batch_size"], config.get("seed", 0))
