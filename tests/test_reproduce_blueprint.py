@@ -44,6 +44,7 @@ def test_the_kind_picks_the_blueprint_and_the_model_writes_only_the_method(paper
     assert config["method"] == {"hidden": 128} and config["data"]["input"] == "sequence"
     assert "smoke" in config
     assert summary["checks"]["tests"]["ok"] and summary["checks"]["main"]["ok"]
+    assert "the `blueprint-layer` blueprint (version 1)" in (out / "REPORT.md").read_text()
     contribution = json.loads((out / ".smolab" / "contribution.json").read_text())
     assert contribution["kind"] == "layer" and contribution["version"] == "1"
 

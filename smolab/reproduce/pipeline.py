@@ -262,7 +262,13 @@ class Pipeline:
         self.step("scaffold", "generate", scaffold)
         system = pl.preamble(digest.render(), skill.body)
         final = self.verify_and_repair(system, [method], fallback=method)
-        summary = write_report(self.run, paper.title, self.model.name, final)
+        about = [
+            f"Kind of contribution: {contribution['kind']} ({contribution['data']} data), so the "
+            f"repository is the `{skill.name}` blueprint (version {skill.version}) with the paper's "
+            f"method written into `{method}` by the model; everything else, the contract tests "
+            "included, is the blueprint's."
+        ]
+        summary = write_report(self.run, paper.title, self.model.name, final, about)
         summary["contribution"] = contribution
         return summary
 

@@ -38,7 +38,10 @@ def _mark(ok: bool) -> str:
     return "pass" if ok else "FAIL"
 
 
-def write_report(run: RunDir, title: str, model: str, results: list[Verification]) -> dict[str, Any]:
+def write_report(
+    run: RunDir, title: str, model: str, results: list[Verification], about: list[str] | None = None
+) -> dict[str, Any]:
+    """REPORT.md and report.json; ``about`` lines say how the repository was made (its blueprint)."""
     first, last = results[0], results[-1]
     costs = stage_costs(run)
     summary: dict[str, Any] = {
@@ -63,6 +66,7 @@ def write_report(run: RunDir, title: str, model: str, results: list[Verification
         "",
         f"Written by smolab with `{model}`: {verdict}.",
         "",
+        *[line for a in about or [] for line in (a, "")],
         "## Checks",
         "",
         "| check | before repair | after repair |",
