@@ -21,6 +21,7 @@ import struct
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,8 @@ class ProcessSandbox:
         self._oom_seen = 0
         self._calls = 0
         self._pending = b""
+        # A background job's thread and a cancel from another thread can both kill the worker.
+        self._kill_lock = threading.Lock()
         self.host: HostHandler | None = None
         """Answers the code's calls of host tools (``__host_call__`` inside); None refuses them."""
 
@@ -246,22 +249,23 @@ class ProcessSandbox:
         self.start_seconds = time.perf_counter() - t0
 
     def _kill(self) -> None:
-        if self._proc is not None:
+        with self._kill_lock:
+            proc, self._proc = self._proc, None
+            worker, self._worker_pid = self._worker_pid, None
+            cgroup, self._cgroup = self._cgroup, None
+            self._pending = b""
+        if proc is not None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._proc.pid, signal.SIGKILL)
-            if self._worker_pid and self._worker_pid != self._proc.pid:
+                os.killpg(proc.pid, signal.SIGKILL)
+            if worker and worker != proc.pid:
                 with contextlib.suppress(ProcessLookupError):
-                    os.kill(self._worker_pid, signal.SIGKILL)
-            self._proc.wait()
-            for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
+                    os.kill(worker, signal.SIGKILL)
+            proc.wait()
+            for stream in (proc.stdin, proc.stdout, proc.stderr):
                 if stream is not None:
                     stream.close()
-        self._proc = None
-        self._worker_pid = None
-        self._pending = b""
-        if self._cgroup is not None:
-            self._cgroup.remove()
-            self._cgroup = None
+        if cgroup is not None:
+            cgroup.remove()
 
     def close(self) -> None:
         self._kill()
