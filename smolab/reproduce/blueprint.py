@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, create_model
 
 from ..paper.digest import UNKNOWN, Digest
 from ..skills import Skill
-from .plan import config_value
+from .plan import config_value, yaml_line
 from .schemas import Architecture, FileSpec
 
 OTHER = "other"
@@ -171,12 +171,9 @@ def config_text(skeleton: str, method: dict[str, Any], data: str, digest: Digest
     stated = paper_values(digest)
     if stated:
         lines.append("# What the paper states (not used by the synthetic run; unverified ones are marked):")
-        paper = {name: value for name, (value, _, _) in stated.items()}
-        dumped = yaml.safe_dump({"paper": paper}, sort_keys=False, width=1000).splitlines()
-        for line in dumped:
-            name = line.strip().split(":", 1)[0].strip("'\"")
-            verified = stated.get(name, (None, True, ""))[1]
-            lines.append(line + ("" if verified or not line.startswith("  ") else "  # unverified"))
+        lines.append("paper:")
+        for name, (value, verified, _) in stated.items():
+            lines.append("  " + yaml_line(name, value, "" if verified else "unverified"))
     return "\n".join(lines) + "\n"
 
 

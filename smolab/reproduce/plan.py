@@ -188,6 +188,12 @@ def config_value(text: str) -> Any:
     return text.strip()
 
 
+def yaml_line(key: str, value: Any, note: str = "") -> str:
+    """``key: value`` as one YAML line, with ``note`` as a trailing comment."""
+    dumped = yaml.safe_dump({key: value}, default_flow_style=True, width=1000).strip().strip("{}")
+    return f"{dumped}  # {note}" if note else dumped
+
+
 def config_yaml(digest: Digest) -> tuple[str, dict[str, Any]]:
     """config.yaml from the digest's hyper-parameters: stated values as numbers where they are,
     unknown ones as null with a comment, and a ``smoke`` section of tiny sizes for CPU tests."""
@@ -205,9 +211,7 @@ def config_yaml(digest: Digest) -> tuple[str, dict[str, Any]]:
             notes[key] = "" if h.verified else "unverified: not found in the paper's text"
     lines = ["# Hyper-parameters from the paper (see REPORT.md for where each was found)."]
     for key, value in values.items():
-        dumped = yaml.safe_dump({key: value}, default_flow_style=True, width=1000).strip().strip("{}")
-        note = f"  # {notes[key]}" if notes[key] else ""
-        lines.append(f"{dumped}{note}")
+        lines.append(yaml_line(key, value, notes[key]))
     lines.append("# Tiny sizes for smoke tests on a CPU: `python main.py --smoke` uses these instead.")
     lines.append(yaml.safe_dump({"smoke": SMOKE}, sort_keys=False).strip())
     text = "\n".join(lines) + "\n"

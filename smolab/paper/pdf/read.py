@@ -207,7 +207,7 @@ class _Assembler:
         if kind.startswith("fig"):
             self.paper.figures.append(Figure(caption=text, source=where))
 
-    def lines(self, lines: list[Line], page: int, run_in_abstract: bool) -> None:
+    def lines(self, lines: list[Line], page: int) -> None:
         if self.mode != "references":
             lines = [ln for ln in lines if not ln.note]
         if not lines:
@@ -229,7 +229,7 @@ class _Assembler:
             cap = CAPTION.match(ln.text)
             figure_text = all(x.face != self.body_face or x.size < self.body * 0.93 for x in lines[:i])
             if cap and figure_text:
-                self.lines(lines[:i], page, run_in_abstract)
+                self.lines(lines[:i], page)
                 self.caption(cap, join_lines([x.text for x in lines[i:]]), page)
                 return
             if i >= 8:
@@ -310,13 +310,11 @@ def _read(doc: Any, path: Path) -> Paper:
         if bi == title_block:
             continue
         pos = 0
-        run_in = False
         for h in sorted(at.get(bi, []), key=lambda h: h.line):
-            asm.lines(b.lines[pos : h.line], b.page, False)
+            asm.lines(b.lines[pos : h.line], b.page)
             asm.heading(h, b.page)
-            run_in = h.kind == "abstract" and bool(h.rest)
             pos = h.end
-        asm.lines(b.lines[pos:], b.page, run_in)
+        asm.lines(b.lines[pos:], b.page)
 
     missing: list[str] = []
     sections = asm.sections
