@@ -37,6 +37,32 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def synthetic(data: dict[str, Any], seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Learnable classification data of ``data["input"]``'s shape, generated, never downloaded:
+    ``vector`` (n, features) labelled by a fixed random network; ``image`` (n, 3, size, size)
+    labelled by the colour of a square set anywhere; ``sequence`` (n, length) tokens labelled by
+    the most frequent of the first ``classes`` tokens."""
+    g = torch.Generator().manual_seed(seed)
+    n, classes, kind = data["n"], data["classes"], data.get("input", "vector")
+    if kind == "image":
+        size = data["size"]
+        x = torch.randn(n, 3, size, size, generator=g) * 0.5
+        y = torch.randint(0, classes, (n,), generator=g)
+        colours = torch.eye(3).repeat(classes // 3 + 1, 1)[:classes] + torch.arange(classes)[:, None].ge(3)
+        side = max(2, size // 4)
+        for i in range(n):
+            r, c = torch.randint(0, size - side, (2,), generator=g).tolist()
+            x[i, :, r : r + side, c : c + side] += 2 * colours[y[i]][:, None, None]
+        return x, y
+    if kind == "sequence":
+        x = torch.randint(0, data["vocab"], (n, data["length"]), generator=g)
+        counts = torch.stack([(x == t).sum(dim=1) for t in range(classes)], dim=1)
+        return x, counts.argmax(dim=1)
+    x = torch.randn(n, data["features"], generator=g)
+    w1, w2 = torch.randn(data["features"], 32, generator=g), torch.randn(32, classes, generator=g)
+    return x, (torch.tanh(x @ w1) @ w2).argmax(dim=-1)
+
+
 def batches(
     x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int = 0
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -80,6 +106,12 @@ def accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return float((model(x).argmax(dim=-1) == y).float().mean())
 
 
+def summary(losses: list[float]) -> dict[str, float]:
+    """The mean loss over the first and the last tenth of the steps."""
+    k = max(1, len(losses) // 10)
+    return {"loss_start": sum(losses[:k]) / k, "loss_end": sum(losses[-k:]) / k}
+
+
 def fit_classifier(
     model: torch.nn.Module,
     x: torch.Tensor,
@@ -88,15 +120,11 @@ def fit_classifier(
     steps: int,
     batch_size: int,
     seed: int = 0,
+    scheduler: Any = None,
 ) -> dict[str, float]:
     """Train on the first 80% of (x, y) with cross-entropy; the mean loss over the first and the
     last tenth of the steps, and the accuracy on the other 20%."""
     split = int(0.8 * len(x))
     data = batches(x[:split], y[:split], batch_size, seed)
-    losses = train(model, data, torch.nn.functional.cross_entropy, optimizer, steps)
-    k = max(1, len(losses) // 10)
-    return {
-        "loss_start": sum(losses[:k]) / k,
-        "loss_end": sum(losses[-k:]) / k,
-        "test_accuracy": accuracy(model, x[split:], y[split:]),
-    }
+    losses = train(model, data, torch.nn.functional.cross_entropy, optimizer, steps, scheduler)
+    return {**summary(losses), "test_accuracy": accuracy(model, x[split:], y[split:])}

@@ -7,29 +7,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from common import fit_classifier
+from common import fit_classifier, synthetic
 from method import Block
-
-
-def make_data(data: dict[str, Any], seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    g = torch.Generator().manual_seed(seed)
-    n, classes = data["n"], data["classes"]
-    if data["input"] == "image":  # the class is the colour of a square set anywhere
-        size = data["size"]
-        x = torch.randn(n, 3, size, size, generator=g) * 0.5
-        y = torch.randint(0, classes, (n,), generator=g)
-        colours = torch.eye(3).repeat(classes // 3 + 1, 1)[:classes] + torch.arange(classes)[:, None].ge(3)
-        for i in range(n):
-            r, c = torch.randint(0, size - 4, (2,), generator=g).tolist()
-            x[i, :, r : r + 4, c : c + 4] += 2 * colours[y[i]][:, None, None]
-        return x, y
-    if data["input"] == "sequence":  # the class is the most frequent of the first few tokens
-        x = torch.randint(0, data["vocab"], (n, data["length"]), generator=g)
-        counts = torch.stack([(x == t).sum(dim=1) for t in range(classes)], dim=1)
-        return x, counts.argmax(dim=1)
-    x = torch.randn(n, data["features"], generator=g)  # labels from a fixed random network
-    w1, w2 = torch.randn(data["features"], 32, generator=g), torch.randn(32, classes, generator=g)
-    return x, (torch.tanh(x @ w1) @ w2).argmax(dim=-1)
 
 
 class Classifier(nn.Module):
@@ -56,7 +35,7 @@ class Classifier(nn.Module):
 
 def run(config: dict[str, Any]) -> dict[str, float]:
     data, arch, opt = config["data"], config["model"], config["train"]
-    x, y = make_data(data, config.get("seed", 0))
+    x, y = synthetic(data, config.get("seed", 0))
     model = Classifier(data, arch["dim"], arch["depth"], config.get("method") or {})
     optimizer = torch.optim.Adam(model.parameters(), lr=opt["lr"])
     return fit_classifier(model, x, y, optimizer, opt["steps"], opt["batch_size"], config.get("seed", 0))
