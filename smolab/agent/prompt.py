@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 
 from ..sandbox import RunResult
+from ..stack import ml_stack
 from .step import EXAMPLE
 
 SYSTEM = """You are an ML engineer. You solve the task in steps; each step runs Python code.
@@ -36,14 +37,16 @@ RESUMED = (
 )
 
 
-COMMON = ("numpy", "pandas", "torch", "sklearn", "scipy", "matplotlib", "yaml", "transformers", "datasets")
+WANTED = ("pandas", "sklearn", "transformers", "datasets", "torchvision")
+"""Packages small models reach for: those not installed are named as such."""
 
 
-def importable(candidates: tuple[str, ...] = COMMON) -> tuple[list[str], list[str]]:
-    """Which common ML packages the sandbox can import (it runs smolab's own interpreter), and
-    which it cannot: a small model otherwise reaches for pandas where there is none."""
-    have = [name for name in candidates if importlib.util.find_spec(name) is not None]
-    return have, [name for name in candidates if name not in have]
+def importable(candidates: tuple[str, ...] = WANTED) -> tuple[list[str], list[str]]:
+    """The ML stack the sandbox can import (it runs smolab's own interpreter), and which of the
+    packages small models reach for it cannot: a model otherwise imports what is not there."""
+    have = list(ml_stack())
+    missing = [n for n in candidates if n not in have and importlib.util.find_spec(n) is None]
+    return have, missing
 
 
 def system_prompt(tools: str) -> str:

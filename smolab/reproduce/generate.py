@@ -8,13 +8,17 @@ never the whole paper, so it stays small however long the paper and the reposito
 from __future__ import annotations
 
 from ..paper.digest import UNKNOWN, Digest
+from ..stack import stack_line
 from .schemas import Architecture, OverallPlan
 
-RULES = (
-    "Rules: complete, working code with no placeholders or TODOs; only the standard library, torch, "
-    "numpy and pyyaml; import this repository's modules by file name (for example "
-    "`from model import Transformer`); keep it short and readable."
-)
+
+def rules() -> str:
+    return (
+        "Rules: complete, working code with no placeholders or TODOs; import only the standard "
+        f"library and these installed packages: {stack_line()}; import this repository's modules by "
+        "file name (for example `from model import Transformer`); keep it short and readable."
+    )
+
 
 MAIN_RULES = (
     "main.py loads config.yaml with yaml.safe_load; with --smoke it overrides the top-level values "
@@ -48,8 +52,10 @@ def code_ask(name: str, analysis: str, interfaces: str, config_keys: list[str]) 
         parts.append(f"Files already written (their interfaces):\n{interfaces}")
     parts.append(f"config.yaml keys: {', '.join(config_keys)}")
     parts.append(f"Design of {name}:\n{analysis}")
-    rules = RULES + (" " + MAIN_RULES if name == "main.py" else "")
-    parts.append(f"Write the complete file {name}. {rules} Reply with the code in one ```python block.")
+    extra = " " + MAIN_RULES if name == "main.py" else ""
+    parts.append(
+        f"Write the complete file {name}. {rules()}{extra} Reply with the code in one ```python block."
+    )
     return "\n\n".join(parts)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import re
 
+from ..stack import stack_line
 from .code import add_missing_imports, drop_repeats, extract_code, fix_imports, parse_error
 from .verify import Failure, Verification
 
@@ -59,7 +60,7 @@ def repair_ask(name: str, code: str, error: str, interfaces: str, local: set[str
         listed = ", ".join(f"`{m}`" for m in missing)
         parts.append(
             f"{listed} is not installed and cannot be: remove every use of it and write that part "
-            "with the standard library, torch, numpy or this repository's own modules."
+            f"with the standard library, this repository's own modules or what is installed: {stack_line()}."
         )
     if interfaces:
         parts.append(f"The other files (their interfaces):\n{interfaces}")
