@@ -15,7 +15,9 @@ from smolab.reproduce import Options, reproduce
 from smolab.reproduce.blueprint import config_text, method_config, method_defaults
 
 from .scripted_author import PAPER_TEX, Author, author_model
-from .test_skills import GATED_BLOCK, STAND_IN
+from .test_skills import METHODS, STAND_IN
+
+GATED_BLOCK = (METHODS / "layer.py").read_text()
 
 
 @pytest.fixture

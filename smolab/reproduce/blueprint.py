@@ -57,12 +57,19 @@ TRAINING = re.compile(
 )
 
 
-def method_ask(skill: Skill, digest: Digest, data: str) -> str:
+def data_input(skill: Skill, data: str) -> str | None:
+    """The data the method works on, where the blueprint lets it choose (its ``inputs``)."""
+    return data if data in skill.metadata.get("inputs", "").split() else None
+
+
+def method_ask(skill: Skill, digest: Digest, data: str | None) -> str:
     equations = "\n".join(f"- {e}" for e in digest.equations) or "- (none extracted; follow the method text)"
+    # Training settings are the skeleton's, unless training is what the method is (an optimizer).
+    own_training = skill.metadata.get("training") == "method"
     stated = [
         f"- {h.name} = {h.value}"
         for h in digest.hyperparameters
-        if h.value != UNKNOWN and not TRAINING.search(h.name)
+        if h.value != UNKNOWN and (own_training or not TRAINING.search(h.name))
     ]
     parts = [
         f"The paper's equations:\n{equations}",
@@ -73,7 +80,7 @@ def method_ask(skill: Skill, digest: Digest, data: str) -> str:
         )
     parts += [
         f"Implement the paper's method as `{skill.metadata.get('method', 'method.py')}` for this "
-        f"repository skeleton (the data is {data}).",
+        "repository skeleton" + (f" (the data is {data})." if data else "."),
         skill.body,
         "Reply with the complete method.py in one ```python block, and nothing else.",
     ]
@@ -154,12 +161,12 @@ def method_config(code: str, cls: str, digest: Digest) -> dict[str, Any]:
     return out
 
 
-def config_text(skeleton: str, method: dict[str, Any], data: str, digest: Digest) -> str:
+def config_text(skeleton: str, method: dict[str, Any], data: str | None, digest: Digest) -> str:
     """The blueprint's config.yaml with the method's values, the data the paper's method works on,
     and, for the record, every value the paper states (with whether its quote was found)."""
     config = yaml.safe_load(skeleton) or {}
     config["method"] = method
-    if isinstance(config.get("data"), dict) and "input" in config["data"]:
+    if data and isinstance(config.get("data"), dict) and "input" in config["data"]:
         config["data"]["input"] = data
     smoke = config.pop("smoke", {})
     lines = [

@@ -231,13 +231,14 @@ class Pipeline:
         """The paper's module written into the blueprint; the skeleton, its tests and config around it."""
         method = skill.metadata.get("method", "method.py")
         cls = skill.metadata.get("class", "")
+        data = bp.data_input(skill, contribution["data"])
         overall = self._planned(
             "plan/overall", "plan.json", OverallPlan, pl.preamble(digest.render()), pl.PLAN_ASK, 600
         )
         system = pl.preamble(digest.render(), pl.render_overall(overall))
 
         def write_method() -> dict[str, Any]:
-            return self._write_code(system, method, bp.method_ask(skill, digest, contribution["data"]))
+            return self._write_code(system, method, bp.method_ask(skill, digest, data))
 
         self._progress("generate", 0, 1)
         self.step(f"generate/{method}", "generate", write_method)
@@ -250,7 +251,7 @@ class Pipeline:
                     self.run.write_file(rel, src.read_text())
             code = self.run.read_file(method)
             values = bp.method_config(code, cls, digest)
-            config = bp.config_text(tree["config.yaml"].read_text(), values, contribution["data"], digest)
+            config = bp.config_text(tree["config.yaml"].read_text(), values, data, digest)
             self.run.write_file("config.yaml", config)
             arch = bp.architecture(tree, method, skill)
             self.run.write_file("README.md", gen.readme(paper.title, overall, arch, digest, self.model.name))
@@ -262,8 +263,9 @@ class Pipeline:
         self.step("scaffold", "generate", scaffold)
         system = pl.preamble(digest.render(), skill.body)
         final = self.verify_and_repair(system, [method], fallback=method)
+        on = f" ({data} data)" if data else ""
         about = [
-            f"Kind of contribution: {contribution['kind']} ({contribution['data']} data), so the "
+            f"Kind of contribution: {contribution['kind']}{on}, so the "
             f"repository is the `{skill.name}` blueprint (version {skill.version}) with the paper's "
             f"method written into `{method}` by the model; everything else, the contract tests "
             "included, is the blueprint's."

@@ -1,0 +1,172 @@
+"""Reproduce every paper in a folder and measure whether the repositories run.
+
+For each paper: ``smolab reproduce`` with the model, offline, then the repository's checks in
+the sandbox with the network off (parse, ruff, imports, ``python -m pytest``, ``python main.py
+--smoke``) before and after repair, as the pipeline's own verify steps ran them. One row per
+paper: the kind of contribution chosen, minutes, prompt and reply tokens, each check before and
+after repair, the failures each repair round fixed, and whether the fidelity test (the method
+against a reference written separately from the paper's equations) passed. Totals at the end.
+
+    .venv/bin/python bench/papers.py                       # ../shared/papers/dev/, default model
+    .venv/bin/python bench/papers.py DIR --model qwen2.5-coder-0.5b --out runs/bench-0.5b
+    .venv/bin/python bench/papers.py --only groupnorm lamb --json results.json
+
+Runs resume: a paper whose run folder finished is read back, not redone (``--fresh`` redoes it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from smolab.errors import SmolabError
+from smolab.models import DEFAULT_MODEL, load_model
+from smolab.reproduce import Options, reproduce
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV = ROOT.parent / "shared" / "papers" / "dev"
+CHECKS = ("parse", "ruff", "imports", "tests", "main")
+
+
+def papers(folder: Path, only: list[str]) -> list[Path]:
+    found = sorted(p for p in folder.iterdir() if p.suffix in (".pdf", ".tex", ".gz", ".tgz", ".zip"))
+    return [p for p in found if not only or any(o in p.name for o in only)]
+
+
+def steps(run: Path, prefix: str) -> list[dict[str, Any]]:
+    """The recorded results of a stage's steps, in round order (verify/0, verify/1, ...)."""
+    found = []
+    for f in (run / ".smolab" / "steps").glob(f"{prefix}__*.json"):
+        found.append((int(f.stem.rsplit("__", 1)[1]), json.loads(f.read_text())))
+    return [record for _, record in sorted(found, key=lambda item: item[0])]
+
+
+def fixed_per_round(verifies: list[dict[str, Any]]) -> list[int]:
+    """How many failures each repair round removed (a failure: its check and file)."""
+
+    def keys(v: dict[str, Any]) -> set[tuple[str, str]]:
+        return {(f["check"], f.get("file") or "") for f in v["result"]["failures"]}
+
+    return [len(keys(a) - keys(b)) for a, b in zip(verifies, verifies[1:], strict=False)]
+
+
+def row(paper: Path, run: Path, minutes: float, error: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"paper": paper.stem, "minutes": round(minutes, 1), "error": error}
+    contribution = run / ".smolab" / "contribution.json"
+    out["kind"] = json.loads(contribution.read_text())["kind"] if contribution.is_file() else "-"
+    verifies = steps(run, "verify")
+    if verifies:
+        first = {c["name"]: c["ok"] for c in verifies[0]["result"]["checks"]}
+        last = {c["name"]: c["ok"] for c in verifies[-1]["result"]["checks"]}
+        out["before"], out["after"] = first, last
+        out["fixed"] = fixed_per_round(verifies)
+        out["tests"] = f"{verifies[-1]['result']['tests_passed']}/{verifies[-1]['result']['tests_total']}"
+    report = run / "report.json"
+    if report.is_file():
+        data = json.loads(report.read_text())
+        out["prompt_tokens"], out["reply_tokens"] = data["prompt_tokens"], data["completion_tokens"]
+        out["fidelity"] = data.get("fidelity", {}).get("status", "-")
+    else:
+        out["prompt_tokens"] = out["reply_tokens"] = 0
+    out["runs"] = bool(out.get("after", {}).get("main")) and bool(out.get("after", {}).get("tests"))
+    return out
+
+
+def measure(paper: Path, out: Path, model, fresh: bool) -> dict[str, Any]:
+    run = out / paper.stem
+    if fresh and run.exists():
+        shutil.rmtree(run)
+    start = time.monotonic()
+    error = None
+    if not (run / "report.json").is_file():
+        try:
+            reproduce(str(paper), run, model, resume=run.exists(), options=Options(repair_rounds=2))
+        except SmolabError as err:
+            error = str(err).splitlines()[0][:120]
+    minutes = (time.monotonic() - start) / 60
+    if not error and (run / "report.json").is_file():
+        # A resumed run reads its own time back from its records.
+        minutes = json.loads((run / "report.json").read_text())["seconds"] / 60
+    return row(paper, run, minutes, error)
+
+
+def mark(checks: dict[str, bool] | None, name: str) -> str:
+    if not checks or name not in checks:
+        return "-"
+    return "ok" if checks[name] else "[red]x[/red]"
+
+
+def table(rows: list[dict[str, Any]], model: str) -> Table:
+    t = Table(title=f"reproduce on {len(rows)} papers with {model} (checks before → after repair)")
+    for col in (
+        "paper",
+        "kind",
+        "min",
+        "prompt tok",
+        "reply tok",
+        *CHECKS,
+        "tests",
+        "fixed/round",
+        "fidelity",
+    ):
+        t.add_column(col, justify="left" if col in ("paper", "kind") else "right")
+    for r in rows:
+        checks = [f"{mark(r.get('before'), c)}→{mark(r.get('after'), c)}" for c in CHECKS]
+        fixed = ",".join(map(str, r.get("fixed", []))) or "-"
+        t.add_row(
+            r["paper"][:28],
+            r["kind"],
+            f"{r['minutes']:.1f}",
+            f"{r['prompt_tokens']:,}",
+            f"{r['reply_tokens']:,}",
+            *checks,
+            r.get("tests", r["error"] or "-"),
+            fixed,
+            r.get("fidelity", "-"),
+        )
+    n = len(rows) or 1
+    runs = sum(r["runs"] for r in rows)
+    mean = sum(r["minutes"] for r in rows) / n
+    faithful = sum(r.get("fidelity") == "pass" for r in rows)
+    prompt, reply = sum(r["prompt_tokens"] for r in rows), sum(r["reply_tokens"] for r in rows)
+    t.caption = (
+        f"smoke + pytest pass: {runs} of {len(rows)} · mean {mean:.1f} min/paper · "
+        f"fidelity passes: {faithful} of {len(rows)} · tokens: {prompt:,} prompt, {reply:,} reply"
+    )
+    return t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("folder", nargs="?", type=Path, default=DEV)
+    ap.add_argument("--model", default=DEFAULT_MODEL)
+    ap.add_argument("--out", type=Path, help="run folders (default: runs/bench-papers/MODEL)")
+    ap.add_argument("--only", nargs="*", default=[], help="papers whose file name contains one of these")
+    ap.add_argument("--fresh", action="store_true", help="redo finished papers")
+    ap.add_argument("--json", type=Path, help="also write the rows as JSON")
+    args = ap.parse_args()
+    out = args.out or ROOT / "runs" / "bench-papers" / args.model.replace("/", "_")
+    console = Console()
+    model = load_model(args.model)
+    rows = []
+    for paper in papers(args.folder, args.only):
+        console.print(f"[dim]{paper.name} …[/dim]")
+        rows.append(measure(paper, out, model, args.fresh))
+        r = rows[-1]
+        console.print(
+            f"  {r['kind']}, {r['minutes']:.1f} min, runs: {r['runs']}, tests {r.get('tests', r['error'])}"
+        )
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=1))
+    console.print(table(rows, args.model))
+
+
+if __name__ == "__main__":
+    main()
