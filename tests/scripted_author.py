@@ -43,7 +43,7 @@ class GatedSum:
 
 MODEL_BROKEN = MODEL_GOOD.replace(
     '"""The gated sum."""\n', '"""The gated sum."""\nfrom helpers import scale\n'
-)
+).replace("self.alpha * x for", "self.alpha * scale(x) for")
 
 TRAIN = """from model import GatedSum
 
@@ -115,6 +115,8 @@ class Author:
     """The method.py it writes into a blueprint."""
     repaired_method: str = ""
     """The method.py it answers a repair of method.py with."""
+    unit_fixes: dict[str, str] = field(default_factory=dict)
+    """Replies to the repair of one function or method, by its qualified name."""
     asked: list[str] = field(default_factory=list)
 
     @staticmethod
@@ -133,6 +135,8 @@ class Author:
             return "retry:" + re.search(r"complete, shorter (\S+)\.", ask).group(1)
         if "Write tests/test_method.py" in ask:
             return "generate:tests/test_method.py"
+        if m := re.search(r"Fix `(\S+)` so the error goes away", ask):
+            return f"repair-unit:{m.group(1)}"
         if m := re.search(r"Fix (\S+) so the check passes", ask):
             return f"repair:{m.group(1)}"
         if "what problem" in ask:
@@ -173,6 +177,8 @@ class Author:
             return json.dumps({"kind": self.contribution, "data": self.data, "name": "gated sums"})
         if kind == "generate:method.py":
             return fenced(self.method)
+        if kind.startswith("repair-unit:"):
+            return fenced(self.unit_fixes.get(kind.split(":", 1)[1], "pass\n"))
         if kind == "repair:method.py":
             return fenced(self.repaired_method or self.method)
         if kind == "Stated":

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, create_model
 
 from ..paper.digest import UNKNOWN, Digest
 from ..skills import Skill
+from .code import init_of
 from .plan import config_value, yaml_line
 from .schemas import Architecture, FileSpec
 
@@ -101,16 +102,7 @@ def method_defaults(code: str, cls: str) -> dict[str, Any]:
         tree = ast.parse(code)
     except SyntaxError:
         return {}
-    init = next(
-        (
-            item
-            for node in tree.body
-            if isinstance(node, ast.ClassDef) and node.name == cls
-            for item in node.body
-            if isinstance(item, ast.FunctionDef) and item.name == "__init__"
-        ),
-        None,
-    )
+    init = init_of(tree, cls)
     if init is None:
         return {}
     a = init.args
@@ -125,7 +117,7 @@ def method_defaults(code: str, cls: str) -> dict[str, Any]:
     return out
 
 
-def _key(name: str) -> str:
+def key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
@@ -147,10 +139,10 @@ def method_config(code: str, cls: str, digest: Digest) -> dict[str, Any]:
     """The method's keyword arguments with the paper's verified values where the names match,
     else the defaults the model wrote."""
     defaults = method_defaults(code, cls)
-    stated = {_key(name): value for name, (value, verified, _) in paper_values(digest).items() if verified}
+    stated = {key(name): value for name, (value, verified, _) in paper_values(digest).items() if verified}
     out: dict[str, Any] = {}
     for arg, default in defaults.items():
-        value = stated.get(_key(arg), default)
+        value = stated.get(key(arg), default)
         # A paper's value replaces a default of its type (an int may stand where a float was).
         fits = (
             default is None

@@ -136,17 +136,12 @@ KNOWN_IMPORTS = {
 }
 
 
-def undefined_names(code: str) -> set[str]:
-    """Module-level names read but never bound anywhere in ``code`` (a rough, cheap F821)."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return set()
+def bound_names(tree: ast.AST) -> set[str]:
+    """Every name ``tree`` binds anywhere (assignments, imports, defs, arguments), and the builtins."""
     bound: set[str] = set(dir(builtins))
-    used: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            (used if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.add(node.id)
         elif isinstance(node, ast.alias):
             bound.add((node.asname or node.name).split(".")[0])
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -155,7 +150,47 @@ def undefined_names(code: str) -> set[str]:
             bound.add(node.arg)
         elif isinstance(node, ast.ExceptHandler) and node.name:
             bound.add(node.name)
-    return used - bound
+    return bound
+
+
+def undefined_names(code: str) -> set[str]:
+    """Names read but never bound anywhere in ``code`` (a rough, cheap F821)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return used - bound_names(tree)
+
+
+def init_of(tree: ast.Module, cls: str) -> ast.FunctionDef | None:
+    """The ``__init__`` of top-level class ``cls``."""
+    return next(
+        (
+            item
+            for node in tree.body
+            if isinstance(node, ast.ClassDef) and node.name == cls
+            for item in node.body
+            if isinstance(item, ast.FunctionDef) and item.name == "__init__"
+        ),
+        None,
+    )
+
+
+def insert_imports(code: str, added: list[str]) -> str:
+    """``code`` with the ``added`` import lines after its docstring and ``__future__`` imports."""
+    at = 0
+    try:
+        for node in ast.parse(code).body:
+            is_doc = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+            if is_doc or (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
+                at = node.end_lineno or at
+            else:
+                break
+    except SyntaxError:
+        pass
+    lines = code.splitlines()
+    return "\n".join([*lines[:at], *added, *lines[at:]]) + "\n"
 
 
 def add_missing_imports(code: str) -> tuple[str, list[str]]:
@@ -164,20 +199,7 @@ def add_missing_imports(code: str) -> tuple[str, list[str]]:
     if not missing:
         return code, []
     added = [KNOWN_IMPORTS[n] for n in missing]
-    lines = code.splitlines()
-    at = 0
-    # after a module docstring and __future__ imports
-    try:
-        tree = ast.parse(code)
-        for node in tree.body:
-            is_doc = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
-            if is_doc or (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
-                at = node.end_lineno or at
-            else:
-                break
-    except SyntaxError:
-        pass
-    return "\n".join([*lines[:at], *added, *lines[at:]]) + "\n", added
+    return insert_imports(code, added), added
 
 
 def repeating(text: str, window: int = 8) -> bool:

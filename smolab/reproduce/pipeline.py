@@ -35,16 +35,18 @@ from .code import (
     requirements,
 )
 from .errors import NothingToImplement, ReproduceError
-from .repair import apply_reply, quick_fixes, repair_ask, targets
+from .fixes import deterministic_fixes
+from .repair import apply_reply, failing_unit, repair_ask, splice, targets, unit_ask, why_rejected
 from .report import write_report
 from .rundir import RunDir, StepRecord
 from .schemas import Architecture, Logic, OverallPlan
-from .verify import Verification, verify
+from .verify import Verification, failure_key, verify
 
 T = TypeVar("T", bound=BaseModel)
 
 MIN_WINDOW = 4096
 CODE_TOKENS = 1400
+UNIT_TOKENS = 700
 ANALYSIS_TOKENS = 260
 FIXED_FILES = ("tests/conftest.py", "tests/test_smoke.py")
 
@@ -262,7 +264,8 @@ class Pipeline:
 
         self.step("scaffold", "generate", scaffold)
         system = pl.preamble(digest.render(), skill.body)
-        final = self.verify_and_repair(system, [method], fallback=method)
+        positional = int(skill.metadata.get("positional", "0"))
+        final = self.verify_and_repair(system, [method], fallback=method, method=(method, cls, positional))
         on = f" ({data} data)" if data else ""
         about = [
             f"Kind of contribution: {contribution['kind']}{on}, so the "
@@ -408,10 +411,17 @@ class Pipeline:
         self.step("scaffold", "generate", do)
 
     def verify_and_repair(
-        self, system: str, order: list[str], fallback: str = "main.py"
+        self,
+        system: str,
+        order: list[str],
+        fallback: str = "main.py",
+        method: tuple[str, str, int] | None = None,
     ) -> list[Verification]:
-        """Check, and repair what fails in the ``editable`` files; a failure that points at no
-        editable file (a failing test, main.py in a blueprint) is the ``fallback`` file's."""
+        """Check, and repair what fails in the editable files (``order``, and the generated tests on
+        the free path); a failure that points at no editable file (a failing contract test,
+        main.py in a blueprint) is the ``fallback`` file's. ``method`` is the blueprint's method
+        module, class and the number of positional arguments its skeleton passes. A round whose
+        changes fix no failure ends the repair."""
         editable = order if fallback != "main.py" else [*order, gen.TEST_FILE]
         rounds = self.options.repair_rounds
         results: list[Verification] = []
@@ -423,38 +433,76 @@ class Pipeline:
                 last = results[-1]
 
                 def fix(last: Verification = last) -> dict[str, Any]:
-                    return self._repair(system, last, editable, fallback)
+                    return self._repair(system, last, editable, fallback, method)
 
                 self.step(f"repair/{r}", "repair", fix)
             self._progress("verify", r, rounds + 1)
             files = [f for f in self.run.repo_files() if f.endswith((".py", ".yaml", ".txt", ".md"))]
+            before = results[-1] if results else None
 
-            def check(files: list[str] = files) -> dict[str, Any]:
-                return verify(self.run.root, files, self.options.limits).to_dict()
+            def check(files: list[str] = files, before: Verification | None = before) -> dict[str, Any]:
+                result = verify(self.run.root, files, self.options.limits).to_dict()
+                if before is not None:
+                    now = {failure_key(f) for f in Verification.from_dict(result).failures}
+                    result["fixed"] = sorted(k for k in map(failure_key, before.failures) if k not in now)
+                return result
 
-            results.append(Verification.from_dict(self.step(f"verify/{r}", "verify", check)))
+            checked = self.step(f"verify/{r}", "verify", check)
+            results.append(Verification.from_dict(checked))
+            if r > 0 and not checked.get("fixed"):
+                break  # the round fixed nothing; another like it would not either
         self._progress("verify", rounds + 1, rounds + 1)
         return results
 
-    def _repair(self, system: str, v: Verification, editable: list[str], fallback: str) -> dict[str, Any]:
+    def _repair(
+        self,
+        system: str,
+        v: Verification,
+        editable: list[str],
+        fallback: str,
+        method: tuple[str, str, int] | None,
+    ) -> dict[str, Any]:
         files = {n: self.run.read_file(n) for n in editable if (self.run.root / n).is_file()}
-        quick = quick_fixes(files)
-        for name in quick:
-            self.run.write_file(name, files[name])
-        fixed: list[str] = []
-        for failure in targets(v, set(quick), list(files), fallback=fallback):
+        stated = {}
+        if method and (digest := self.run.load_text("digest.json")):
+            known = bp.paper_values(Digest.model_validate_json(digest))
+            stated = {bp.key(name): value for name, (value, verified, _) in known.items() if verified}
+        before = dict(files)
+        fixes = deterministic_fixes(files, method, stated)
+        for name in files:
+            if files[name] != before[name]:
+                self.run.write_file(name, files[name])
+        located = {f.file: f.what for f in fixes if not f.applied}
+        repaired: list[dict[str, str]] = []
+        rejected: list[dict[str, str]] = []
+        # A file the fixes changed is checked again before the model sees it.
+        fixed_files = {n for n in files if files[n] != before[n]}
+        for failure in targets(v, fixed_files, list(files), fallback=fallback):
             name = failure.file or fallback
+            error = failure.error + (f"\n{located[name]}" if name in located else "")
             others = self._interfaces([n for n in editable if n != name])
-            local = {n.split("/")[0].removesuffix(".py") for n in files}
-            ask = repair_ask(name, files[name], failure.error, others, local)
-            messages = self._fit(system, [ask], CODE_TOKENS + 200)
-            reply = self.model.chat(messages, max_tokens=CODE_TOKENS + 200, until=repeating)
-            new = apply_reply(files[name], reply.text)
-            if new is not None:
-                files[name] = new
-                self.run.write_file(name, new)
-                fixed.append(name)
-        return {"quick_fixes": quick, "rewritten": fixed}
+            unit = failing_unit(files[name], name, failure.error)
+            if unit is not None:
+                ask = unit_ask(name, unit, error, others, interface(name, files[name]))
+                messages = self._fit(system, [ask], UNIT_TOKENS)
+                reply = self.model.chat(messages, max_tokens=UNIT_TOKENS, until=repeating)
+                new, why = splice(files[name], unit, reply.text)
+                what = f"{name}: {unit.qualname}"
+            else:
+                local = {n.split("/")[0].removesuffix(".py") for n in files}
+                ask = repair_ask(name, files[name], error, others, local)
+                messages = self._fit(system, [ask], CODE_TOKENS + 200)
+                reply = self.model.chat(messages, max_tokens=CODE_TOKENS + 200, until=repeating)
+                new = apply_reply(files[name], reply.text)
+                why = "" if new is not None else why_rejected(files[name], reply.text)
+                what = f"{name} (whole file)"
+            if new is None:
+                rejected.append({"target": what, "check": failure.check, "reason": why})
+                continue
+            files[name] = new
+            self.run.write_file(name, new)
+            repaired.append({"target": what, "check": failure.check})
+        return {"fixes": [f.what for f in fixes], "repaired": repaired, "rejected": rejected}
 
 
 def reproduce(

@@ -1,13 +1,19 @@
-"""Repair: failures go back to the model with the error and the code it points at; the fixed
-file replaces the old one only if it parses. Cheap fixes that need no model come first."""
+"""Repair: failures go back to the model with the error and the code it points at, at the size a
+small model handles: the failing function (from the traceback) when the error points into one,
+spliced back in place; the whole file otherwise. A reply is applied only if the result parses
+and differs; else the reason it was not is recorded. Fixes that need no model come first
+(``fixes.py``)."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
+import textwrap
+from dataclasses import dataclass
 
 from ..stack import stack_line
-from .code import add_missing_imports, drop_repeats, extract_code, fix_imports, parse_error
+from .code import add_missing_imports, drop_repeats, extract_code, parse_error
 from .verify import Failure, Verification
 
 # Checks in the order their failures are fixed: a file that does not parse, or that cannot be
@@ -84,13 +90,114 @@ def apply_reply(old: str, reply: str) -> str | None:
     return new
 
 
-def quick_fixes(files: dict[str, str]) -> dict[str, list[str]]:
-    """Fixes that need no model, per file: imports pointed at what exists (``import pyyaml``,
-    a misspelt local module), and imports added for well-known names used undefined."""
-    changed = fix_imports(files)
-    for name, code in files.items():
-        new, added = add_missing_imports(code)
-        if added:
-            files[name] = new
-            changed.setdefault(name, []).extend(added)
-    return changed
+@dataclass
+class Unit:
+    """A function or method of a file: where it is, and its source."""
+
+    qualname: str
+    start: int
+    """First line (1-based), its decorators included."""
+    end: int
+    source: str
+
+
+def _lines_in(error: str, name: str) -> list[int]:
+    """Line numbers the error points at in file ``name``, outermost first."""
+    found = []
+    for m in re.finditer(r'File "([^"]+)", line (\d+)', error):
+        if m.group(1) == name or m.group(1).endswith("/" + name):
+            found.append(int(m.group(2)))
+    for m in re.finditer(rf"(?:^|[\s/]){re.escape(name)}:(\d+):", error, re.M):
+        found.append(int(m.group(1)))
+    return found
+
+
+def failing_unit(code: str, name: str, error: str) -> Unit | None:
+    """The innermost function or method of ``code`` holding the last line the error points at."""
+    lines = _lines_in(error, name)
+    if not lines:
+        return None
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    line = lines[-1]
+    best: tuple[ast.FunctionDef | ast.AsyncFunctionDef, str] | None = None
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        nonlocal best
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                qual = f"{prefix}{child.name}"
+                if isinstance(child, ast.ClassDef):
+                    visit(child, qual + ".")
+                elif child.lineno <= line <= (child.end_lineno or child.lineno):
+                    best = (child, qual)
+                    visit(child, qual + ".")
+
+    visit(tree, "")
+    if best is None:
+        return None
+    node, qual = best
+    start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    end = node.end_lineno or node.lineno
+    source = "\n".join(code.splitlines()[start - 1 : end]) + "\n"
+    return Unit(qual, start, end, source)
+
+
+def unit_ask(name: str, unit: Unit, error: str, interfaces: str, context: str) -> str:
+    parts = [f"`{unit.qualname}` in {name} fails. The error:\n{error}"]
+    if interfaces:
+        parts.append(f"The other files (their interfaces):\n{interfaces}")
+    if context:
+        parts.append(f"{name} around it (its interface):\n{context}")
+    parts.append(f"The failing `{unit.qualname}`:\n```python\n{textwrap.dedent(unit.source)}```")
+    parts.append(
+        f"Fix `{unit.qualname}` so the error goes away; keep its name and what works. Reply with the "
+        "corrected definition only (the complete def, nothing else) in one ```python block."
+    )
+    return "\n\n".join(parts)
+
+
+def splice(code: str, unit: Unit, reply: str) -> tuple[str | None, str]:
+    """``code`` with the unit replaced by the reply's definition of it; (None, why) when the reply
+    cannot be applied."""
+    new = extract_code(reply)
+    try:
+        tree = ast.parse(textwrap.dedent(new))
+    except SyntaxError as err:
+        return None, f"the reply does not parse (line {err.lineno}: {err.msg})"
+    short = unit.qualname.rsplit(".", 1)[-1]
+    found = next(
+        (
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == short
+        ),
+        None,
+    )
+    if found is None:
+        return None, f"the reply has no `def {short}`"
+    body = textwrap.dedent(new).splitlines()
+    start = min([found.lineno, *(d.lineno for d in found.decorator_list)])
+    segment = textwrap.dedent("\n".join(body[start - 1 : found.end_lineno]))
+    lines = code.splitlines()
+    first = lines[unit.start - 1]
+    indent = first[: len(first) - len(first.lstrip())]
+    placed = textwrap.indent(segment, indent).splitlines()
+    out = "\n".join([*lines[: unit.start - 1], *placed, *lines[unit.end :]]) + "\n"
+    if out == code:
+        return None, "the reply is the same code"
+    if parse_error(out):
+        return None, f"spliced in, {out and parse_error(out)}"
+    return out, ""
+
+
+def why_rejected(old: str, reply: str) -> str:
+    """Why :func:`apply_reply` did not apply a whole-file reply."""
+    new = drop_repeats(extract_code(reply))
+    if not new.strip():
+        return "the reply holds no code"
+    if new == old or add_missing_imports(new)[0] == old:
+        return "the reply is the same code"
+    return f"the reply does not parse ({parse_error(new)})"

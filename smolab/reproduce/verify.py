@@ -64,6 +64,12 @@ class Verification:
         )
 
 
+def failure_key(f: Failure) -> str:
+    """A failure's identity across rounds: its check, file and first line (a test's id)."""
+    first = next((ln.strip() for ln in f.error.splitlines() if ln.strip()), "")
+    return f"{f.check}: {f.file or '-'}: {first[:120]}"
+
+
 def tail(text: str, lines: int = TAIL_LINES) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 

@@ -1,0 +1,251 @@
+"""Fixes that need no model, applied before any repair call.
+
+Small models make the same few mistakes that stop a file from running: they import a package
+that is not installed (and often never use it), import a class from the module the plan
+suggested rather than the one that defines it, use a name they never defined, or give the
+method's constructor arguments that the skeleton cannot pass. Each is found from the code's
+syntax tree and fixed in place, or, where only the model can fix it, located precisely (file,
+line, name) so the repair prompt can say exactly what is wrong.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import re
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from .code import KNOWN_IMPORTS, bound_names, defined_names, fix_imports, init_of, insert_imports
+
+
+@dataclass
+class Fix:
+    file: str
+    what: str
+    """One line: what was changed, or what is wrong and where when it could not be changed."""
+    applied: bool = True
+
+
+def _installed(module: str) -> bool:
+    top = module.split(".")[0]
+    if top in sys.stdlib_module_names:
+        return True
+    try:
+        return importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _loads(tree: ast.AST) -> dict[str, list[int]]:
+    """Lines on which each name is read."""
+    out: dict[str, list[int]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            out.setdefault(node.id, []).append(node.lineno)
+    return out
+
+
+def drop_uninstalled_imports(name: str, code: str, local: set[str]) -> tuple[str, list[Fix]]:
+    """Imports of packages that are neither installed nor this repository's: dropped when nothing
+    they bind is used; otherwise located, with the lines that use them."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code, []
+    reads = _loads(tree)
+    lines = code.splitlines()
+    drop: set[int] = set()
+    fixes: list[Fix] = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            modules = [(a.name, (a.asname or a.name).split(".")[0]) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            modules = [(node.module, a.asname or a.name) for a in node.names]
+        else:
+            continue
+        bad = [(m, bound) for m, bound in modules if m.split(".")[0] not in local and not _installed(m)]
+        if not bad or len(bad) != len(modules):
+            continue
+        used = sorted({ln for _, bound in bad for ln in reads.get(bound, [])})
+        package = bad[0][0].split(".")[0]
+        if not used:
+            drop.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+            fixes.append(
+                Fix(name, f"{name}:{node.lineno}: dropped the unused import of `{package}` (not installed)")
+            )
+        else:
+            where = ", ".join(map(str, used[:8]))
+            fixes.append(
+                Fix(name, f"{name}:{node.lineno}: `{package}` is not installed; used on lines {where}", False)
+            )
+    if not drop:
+        return code, fixes
+    kept = [ln for i, ln in enumerate(lines, 1) if i not in drop]
+    return "\n".join(kept) + "\n", fixes
+
+
+def repoint_local_imports(files: dict[str, str]) -> list[Fix]:
+    """``from model import X`` where this repository's ``model`` does not define ``X`` but another
+    of its modules does: re-pointed there. Also imports of uninstalled packages whose names a
+    local module defines (see :func:`fix_imports`)."""
+    fixes = [Fix(f, what) for f, changes in fix_imports(files).items() for what in changes]
+    defs = {n.removesuffix(".py"): defined_names(c) for n, c in files.items() if "/" not in n}
+    for name, code in files.items():
+        lines = code.splitlines()
+        changed = False
+        for i, line in enumerate(lines):
+            m = re.match(r"^(\s*)from (\w+) import ([\w\s,()]+)$", line)
+            if not m or m.group(2) not in defs:
+                continue
+            wanted = {w.split(" as ")[0].strip(" ()") for w in m.group(3).split(",")} - {""}
+            missing = wanted - defs[m.group(2)]
+            if not missing:
+                continue
+            # Each missing name from the module that defines it; the rest stay where they are.
+            home = {w: next((mod for mod in sorted(defs) if w in defs[mod]), None) for w in missing}
+            if any(h is None or h == name.removesuffix(".py") for h in home.values()):
+                continue
+            keep = [w for w in m.group(3).split(",") if w.split(" as ")[0].strip(" ()") not in missing]
+            new = (
+                [f"{m.group(1)}from {m.group(2)} import {', '.join(k.strip() for k in keep)}"] if keep else []
+            )
+            for module in sorted({h for h in home.values() if h}):
+                names = ", ".join(sorted(w for w, h in home.items() if h == module))
+                new.append(f"{m.group(1)}from {module} import {names}")
+            lines[i] = "\n".join(new)
+            fixes.append(Fix(name, f"{name}:{i + 1}: {line.strip()} -> {' / '.join(s.strip() for s in new)}"))
+            changed = True
+        if changed:
+            files[name] = "\n".join(lines) + "\n"
+    return fixes
+
+
+def import_undefined_names(files: dict[str, str]) -> list[Fix]:
+    """Names a file uses but never binds: imported from the local module that defines them, or
+    the well-known import added (``np``, ``F``, ``Path``); else located for the model."""
+    defs = {n.removesuffix(".py"): defined_names(c) for n, c in files.items() if "/" not in n}
+    fixes: list[Fix] = []
+    for name, code in files.items():
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        reads = _loads(tree)
+        undefined = sorted(set(reads) - bound_names(tree))
+        added: list[str] = []
+        for n in undefined:
+            home = next((m for m in sorted(defs) if n in defs[m] and m != name.removesuffix(".py")), None)
+            if n in KNOWN_IMPORTS:
+                added.append(KNOWN_IMPORTS[n])
+            elif home:
+                added.append(f"from {home} import {n}")
+            else:
+                where = ", ".join(map(str, sorted(set(reads[n]))[:8]))
+                fixes.append(Fix(name, f"{name}: `{n}` is used on lines {where} but never defined", False))
+                continue
+            fixes.append(Fix(name, f"{name}: `{n}` was undefined; added `{added[-1]}`"))
+        if added:
+            files[name] = insert_imports(code, added)
+    return fixes
+
+
+# Defaults for constructor arguments that papers rarely state but models often leave required.
+USUAL_DEFAULTS: list[tuple[str, Any]] = [
+    (r"drop(out)?(_?(rate|prob|p))?$|^p$", 0.1),
+    (r"eps(ilon)?$", 1e-5),
+    (r"(num_)?heads?$|n_?heads$", 4),
+    (r"bias$", True),
+    (r"momentum$", 0.1),
+    (r"(reduction|ratio)$", 4),
+    (r"(groups?|num_groups)$", 8),
+    (r"(temperature|tau)$", 1.0),
+    (r"(alpha|beta|gamma|lam(bda)?|scale|weight)$", 1.0),
+    (r"(hidden|hidden_dim|d_ff|d_hidden|ffn_dim|bottleneck|rank|r|width|mlp_dim)$", 64),
+    (r"(layers|depth|num_layers|blocks)$", 2),
+]
+
+
+def default_for(arg: str, stated: dict[str, Any]) -> Any | None:
+    """The paper's value for ``arg`` (by normalised name), else a usual default for its name."""
+    key = re.sub(r"[^a-z0-9]", "", arg.lower())
+    if key in stated:
+        return stated[key]
+    for pattern, value in USUAL_DEFAULTS:
+        if re.search(pattern, arg.lower()):
+            return value
+    return None
+
+
+def default_required_args(
+    name: str, code: str, cls: str, leading: int, stated: dict[str, Any]
+) -> tuple[str, list[Fix]]:
+    """Arguments of ``cls.__init__`` after the ``leading`` ones the skeleton passes that have no
+    default: given the paper's value or a usual one, since the skeleton passes only the config's
+    keyword arguments. One it cannot guess is located for the model."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code, []
+    init = init_of(tree, cls)
+    if init is None:
+        return code, []
+    a = init.args
+    positional = [*a.posonlyargs, *a.args][1:]  # without self
+    required = positional[: len(positional) - len(a.defaults)][leading:]
+    required += [k for k, d in zip(a.kwonlyargs, a.kw_defaults, strict=True) if d is None]
+    lines = code.splitlines()
+    fixes: list[Fix] = []
+    # Right to left, so earlier columns stay valid; positional ones become keyword-only with their
+    # default only if every later one gets a default too (Python needs defaults at the end).
+    edits: list[tuple[ast.arg, Any]] = []
+    for arg in required:
+        value = default_for(arg.arg, stated)
+        if value is None:
+            fixes.append(
+                Fix(
+                    name, f"{name}:{arg.lineno}: `{cls}.__init__` argument `{arg.arg}` needs a default", False
+                )
+            )
+        else:
+            edits.append((arg, value))
+    if any(not f.applied for f in fixes):
+        return code, fixes
+    for arg, value in sorted(
+        edits, key=lambda e: (e[0].end_lineno or 0, e[0].end_col_offset or 0), reverse=True
+    ):
+        row = (arg.end_lineno or arg.lineno) - 1
+        col = arg.end_col_offset or 0
+        lines[row] = f"{lines[row][:col]} = {value!r}{lines[row][col:]}"
+        fixes.append(
+            Fix(name, f"{name}:{arg.lineno}: `{cls}.__init__` argument `{arg.arg}` defaults to {value!r}")
+        )
+    new = "\n".join(lines) + "\n"
+    try:
+        ast.parse(new)
+    except SyntaxError:
+        return code, [
+            Fix(name, f"{name}: `{cls}.__init__` has required arguments the skeleton cannot pass", False)
+        ]
+    return new, fixes
+
+
+def deterministic_fixes(
+    files: dict[str, str], method: tuple[str, str, int] | None = None, stated: dict[str, Any] | None = None
+) -> list[Fix]:
+    """Every fix above on ``files`` (changed in place); ``method`` is (file, class, number of
+    leading arguments the skeleton passes) for a blueprint's method module."""
+    local = {n.removesuffix(".py").split("/")[0] for n in files}
+    fixes: list[Fix] = []
+    for name in list(files):
+        files[name], found = drop_uninstalled_imports(name, files[name], local)
+        fixes += found
+    fixes += repoint_local_imports(files)
+    fixes += import_undefined_names(files)
+    if method and method[0] in files:
+        files[method[0]], found = default_required_args(
+            method[0], files[method[0]], method[1], method[2], stated or {}
+        )
+        fixes += found
+    return fixes

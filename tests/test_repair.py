@@ -1,0 +1,163 @@
+"""Repair: the fixes that need no model, repair of the failing function spliced in place, and a
+repair loop that stops when a round fixes nothing and says why a reply was not applied."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from smolab.reproduce import Options, reproduce
+from smolab.reproduce.fixes import (
+    default_required_args,
+    deterministic_fixes,
+    drop_uninstalled_imports,
+    import_undefined_names,
+    repoint_local_imports,
+)
+from smolab.reproduce.repair import failing_unit, splice
+
+from .scripted_author import PAPER_TEX, Author, author_model
+from .test_skills import STAND_IN
+
+
+def test_an_unused_import_of_a_missing_package_is_dropped_and_a_used_one_located():
+    code = "import torch\nimport torchmetrics\nfrom wandb import init\n\nx = torch.ones(1)\ninit()\n"
+    new, fixes = drop_uninstalled_imports("train.py", code, set())
+    assert "torchmetrics" not in new and "import torch\n" in new and "from wandb import init" in new
+    applied = [f for f in fixes if f.applied]
+    assert len(applied) == 1 and "torchmetrics" in applied[0].what
+    located = [f for f in fixes if not f.applied]
+    assert located and "`wandb` is not installed; used on lines 6" in located[0].what
+
+
+def test_a_class_imported_from_the_wrong_local_module_is_repointed():
+    files = {
+        "class_gated_residual_mlp.py": "class GatedResidualMLP:\n    pass\n",
+        "model.py": "def build():\n    return 1\n",
+        "main.py": "from model import GatedResidualMLP, build\n\nprint(GatedResidualMLP, build)\n",
+    }
+    fixes = repoint_local_imports(files)
+    assert files["main.py"].startswith(
+        "from model import build\nfrom class_gated_residual_mlp import GatedResidualMLP\n"
+    )
+    assert len(fixes) == 1 and fixes[0].file == "main.py"
+    compile(files["main.py"], "main.py", "exec")
+
+
+def test_undefined_names_are_imported_from_where_they_are_defined_or_located():
+    files = {
+        "layers.py": "class Gate:\n    pass\n",
+        "model.py": "def f(x):\n    g = Gate()\n    return np.zeros(3), g, mystery(x)\n",
+    }
+    fixes = import_undefined_names(files)
+    assert "from layers import Gate" in files["model.py"] and "import numpy as np" in files["model.py"]
+    located = [f.what for f in fixes if not f.applied]
+    assert located == ["model.py: `mystery` is used on lines 3 but never defined"]
+
+
+def test_required_constructor_arguments_get_the_papers_value_or_a_usual_default():
+    code = (
+        "from torch import nn\n\n\nclass Block(nn.Module):\n"
+        "    def __init__(self, dim, d_h, dropout, *, act='relu'):\n"
+        "        super().__init__()\n"
+    )
+    new, fixes = default_required_args("method.py", code, "Block", 1, {"dh": 128})
+    assert "def __init__(self, dim, d_h = 128, dropout = 0.1, *, act='relu'):" in new
+    assert all(f.applied for f in fixes) and len(fixes) == 2
+    # A name it cannot guess is left for the model, located.
+    odd = code.replace("dropout", "zeta_knob")
+    same, fixes = default_required_args("method.py", odd, "Block", 1, {})
+    assert same == odd and any("`zeta_knob` needs a default" in f.what and not f.applied for f in fixes)
+
+
+def test_every_deterministic_fix_in_one_pass():
+    files = {
+        "method.py": "import torchvision\nfrom torch import nn\n\n\nclass Norm(nn.Module):\n"
+        "    def __init__(self, num_channels, eps):\n        super().__init__()\n        self.eps = eps\n",
+    }
+    fixes = deterministic_fixes(files, ("method.py", "Norm", 1), {})
+    assert "torchvision" not in files["method.py"] and "eps = 1e-05" in files["method.py"]
+    assert len(fixes) == 2
+
+
+FAILING = """import torch
+
+
+class Block:
+    def __init__(self, dim: int = 4):
+        self.dim = dim
+
+    def forward(self, x):
+        h = x.reshape(self.dim, -1, 3)
+        return h.sum()
+
+
+def helper():
+    return 1
+"""
+TRACEBACK = """Traceback (most recent call last):
+  File "/work/tests/test_contract.py", line 12, in test_shape
+    y = make()(x)
+  File "/work/method.py", line 9, in forward
+    h = x.reshape(self.dim, -1, 3)
+RuntimeError: shape '[4, -1, 3]' is invalid for input of size 10
+"""
+
+
+def test_the_failing_method_is_found_from_the_traceback_and_the_fix_spliced_in_place():
+    unit = failing_unit(FAILING, "method.py", TRACEBACK)
+    assert unit is not None and unit.qualname == "Block.forward" and (unit.start, unit.end) == (8, 10)
+    reply = "Here:\n```python\ndef forward(self, x):\n    return x.sum()\n```"
+    new, why = splice(FAILING, unit, reply)
+    assert why == "" and new is not None
+    assert "    def forward(self, x):\n        return x.sum()\n\n\ndef helper():" in new
+    assert "def __init__(self, dim: int = 4):" in new  # the rest is untouched
+    # A reply without the function, or one that does not parse, is rejected with its reason.
+    assert splice(FAILING, unit, "```python\ndef other():\n    pass\n```") == (
+        None,
+        "the reply has no `def forward`",
+    )
+    assert splice(FAILING, unit, "```python\ndef forward(self:\n```")[1].startswith(
+        "the reply does not parse"
+    )
+    # An error at module level points at no function: the whole file is repaired.
+    assert failing_unit(FAILING, "method.py", 'File "/work/method.py", line 1, in <module>') is None
+
+
+@pytest.fixture
+def paper(tmp_path: Path) -> Path:
+    path = tmp_path / "paper.tex"
+    path.write_text(PAPER_TEX)
+    return path
+
+
+def test_a_round_that_fixes_nothing_ends_the_repair_and_rejections_are_recorded(paper, tmp_path):
+    out = tmp_path / "repo"
+    author = Author(contribution="activation", method=STAND_IN, repaired_method=STAND_IN)
+    summary = reproduce(str(paper), out, author_model(author), options=Options(repair_rounds=3))
+    assert not summary["ok"]
+    assert summary["repair_rounds"] == 1, "a second round was tried after one that fixed nothing"
+    record = json.loads((out / ".smolab" / "steps" / "repair__1.json").read_text())["result"]
+    assert record["repaired"] == []
+    assert record["rejected"] and record["rejected"][0]["reason"] == "the reply is the same code"
+    verify = json.loads((out / ".smolab" / "steps" / "verify__1.json").read_text())["result"]
+    assert verify["fixed"] == []
+
+
+def test_unit_repair_fixes_a_failing_method_in_a_blueprint(paper, tmp_path):
+    broken = (Path(__file__).parent / "methods" / "activation.py").read_text()
+    broken = broken.replace(
+        "return x * torch.sigmoid(self.beta * x)", "return x * torch.sigmoid(self.beta * x.view(-1, 3))"
+    )
+    fixed = "def forward(self, x):\n    return x * torch.sigmoid(self.beta * x)\n"
+    author = Author(contribution="activation", method=broken, unit_fixes={"Activation.forward": fixed})
+    out = tmp_path / "repo"
+    summary = reproduce(str(paper), out, author_model(author), options=Options(repair_rounds=2))
+    assert "repair-unit:Activation.forward" in author.asked
+    assert summary["ok"], summary["checks"]
+    record = json.loads((out / ".smolab" / "steps" / "repair__1.json").read_text())["result"]
+    assert [r["target"] for r in record["repaired"]] == ["method.py: Activation.forward"]
+    verify = json.loads((out / ".smolab" / "steps" / "verify__1.json").read_text())["result"]
+    assert verify["fixed"]
