@@ -115,6 +115,8 @@ class Author:
     """The method.py it writes into a blueprint."""
     repaired_method: str = ""
     """The method.py it answers a repair of method.py with."""
+    reference: str = ""
+    """The reference.py it writes from the equations (none: a reply that is not code)."""
     unit_fixes: dict[str, str] = field(default_factory=dict)
     """Replies to the repair of one function or method, by its qualified name."""
     asked: list[str] = field(default_factory=list)
@@ -125,14 +127,16 @@ class Author:
         if title:
             return str(title)
         ask = messages[-1].content
+        if m := re.search(r"A first attempt at (\S+) did not parse", ask):
+            return "retry:" + m.group(1)
         if m := re.search(r"Write the detailed design of (\S+):", ask):
             return f"analyze:{m.group(1)}"
         if "Implement the paper's method as `method.py`" in ask:
             return "generate:method.py"
         if m := re.search(r"Write the complete file (\S+)\.", ask):
             return f"generate:{m.group(1)}"
-        if "That code does not parse" in ask:
-            return "retry:" + re.search(r"complete, shorter (\S+)\.", ask).group(1)
+        if "Reply with the complete reference.py" in ask:
+            return "generate:reference.py"
         if "Write tests/test_method.py" in ask:
             return "generate:tests/test_method.py"
         if m := re.search(r"Fix `(\S+)` so the error goes away", ask):
@@ -177,6 +181,8 @@ class Author:
             return json.dumps({"kind": self.contribution, "data": self.data, "name": "gated sums"})
         if kind == "generate:method.py":
             return fenced(self.method)
+        if kind == "generate:reference.py":
+            return fenced(self.reference) if self.reference else "I cannot."
         if kind.startswith("repair-unit:"):
             return fenced(self.unit_fixes.get(kind.split(":", 1)[1], "pass\n"))
         if kind == "repair:method.py":
@@ -224,7 +230,10 @@ class Author:
         if kind.startswith("analyze:"):
             return f"The design of {kind.split(':')[1]}: small and simple."
         if kind.startswith("retry:"):
-            return fenced(CODE[kind.split(":")[1]])
+            name = kind.split(":")[1]
+            if name == "reference.py":
+                return fenced(self.reference) if self.reference else "I cannot."
+            return fenced(self.method if name == "method.py" else CODE[name])
         if kind.startswith("generate:"):
             name = kind.split(":")[1]
             if name == self.garble and self.asked.count(kind) == 1:

@@ -321,7 +321,7 @@ def test_design_keeps_within_the_schema_and_always_has_main():
     Architecture.model_validate(design.model_dump())  # still valid against its own schema
 
 
-def test_code_that_does_not_parse_is_sent_back_once_at_generation(paper, tmp_path):
+def test_code_that_does_not_parse_is_asked_for_once_more_at_generation(paper, tmp_path):
     author = Author(garble="train.py")
     summary = run(paper, tmp_path / "repo", author)
     assert summary["ok"] and summary["repair_rounds"] == 0

@@ -106,3 +106,35 @@ def test_method_config_comes_from_the_signature_and_the_papers_verified_values()
     assert config["smoke"] == {"train": {"steps": 2}}
     # a formula fragment is never a value; an unverified one is marked
     assert "LayerNorm" not in text and "mode: 0.5  # unverified" in text
+
+
+def test_the_method_is_checked_against_a_reference_written_from_the_equations(paper, tmp_path):
+    swish = (METHODS / "activation.py").read_text()
+    reference = "import torch\n\n\ndef reference(x):\n    return x * torch.sigmoid(x)\n"
+    author = Author(contribution="activation", method=swish, reference=reference)
+    out = tmp_path / "faithful"
+    summary = run(paper, out, author, rounds=0)
+    assert summary["ok"] and summary["fidelity"]["status"] == "pass"
+    assert (out / "tests" / "test_fidelity.py").is_file() and (out / "reference.py").read_text() == reference
+    # The reference's call saw the equations, never the method module.
+    model_calls = [json.loads(x) for x in (out / ".smolab" / "trajectory.jsonl").read_text().splitlines()]
+    ref_call = next(c for c in model_calls if c["step"] == "generate/reference.py")
+    assert "class Activation" not in json.dumps(ref_call["messages"]) and "y = x + \\\\alpha h" in json.dumps(
+        ref_call["messages"]
+    )
+    assert "Fidelity: pass" in (out / "REPORT.md").read_text()
+
+    # A method that is not the paper's equation (here: a tanh) runs and passes its contract,
+    # but not the fidelity test; the report says so.
+    tanh = swish.replace("x * torch.sigmoid(self.beta * x)", "torch.tanh(self.beta * x) + 0.1 * x")
+    out = tmp_path / "unfaithful"
+    summary = run(paper, out, Author(contribution="activation", method=tanh, reference=reference), rounds=0)
+    assert summary["fidelity"]["status"] == "fail" and not summary["checks"]["tests"]["ok"]
+    assert summary["checks"]["main"]["ok"]
+    assert "Fidelity: fail" in (out / "REPORT.md").read_text()
+
+    # No reference that parses: no fidelity test, and the report says it was not checked.
+    out = tmp_path / "unchecked"
+    summary = run(paper, out, Author(contribution="activation", method=swish), rounds=0)
+    assert summary["ok"] and summary["fidelity"]["status"] == "not checked"
+    assert not (out / "reference.py").exists() and not (out / "tests" / "test_fidelity.py").exists()

@@ -19,6 +19,8 @@ from .conftest import run_cli
 
 METHODS = Path(__file__).parent / "methods"
 """A faithful method module for each blueprint kind, written by hand from its paper."""
+REFERENCES = Path(__file__).parent / "references"
+"""For the kinds with a fidelity test: a reference written from the same paper's equation."""
 
 STAND_IN = """import torch
 from torch import nn
@@ -118,11 +120,23 @@ CASES = [(kind, None) for kind in KINDS if kind != "layer"]
 CASES += [("layer", data) for data in ("vector", "image", "sequence")]
 
 
-def materialize(lib: SkillLibrary, kind: str, root: Path, method: str, data_input: str | None) -> Path:
-    for rel, src in lib.tree(lib.blueprints()[kind]).items():
+def materialize(
+    lib: SkillLibrary,
+    kind: str,
+    root: Path,
+    method: str,
+    data_input: str | None,
+    reference: str | None = None,
+) -> Path:
+    skill = lib.blueprints()[kind]
+    for rel, src in lib.tree(skill).items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(src, root / rel)
     (root / "method.py").write_text(method)
+    fidelity = skill.fidelity()
+    if reference is not None and fidelity:
+        (root / "reference.py").write_text(reference)
+        shutil.copy(fidelity[1], root / "tests" / "test_fidelity.py")
     if data_input:
         config = yaml.safe_load((root / "config.yaml").read_text())
         config["data"]["input"] = data_input
@@ -160,9 +174,19 @@ def test_builtin_skills_are_valid_agent_skills():
 @pytest.mark.parametrize(("kind", "data_input"), CASES)
 def test_blueprint_runs_with_the_method_and_its_contract_rejects_a_stand_in(tmp_path, kind, data_input):
     lib = SkillLibrary()
-    good = materialize(lib, kind, tmp_path / "good", (METHODS / f"{kind}.py").read_text(), data_input)
-    run = pytest_in(good)  # the contract tests and main.py --smoke (tests/test_smoke.py)
+    reference = REFERENCES / f"{kind}.py"
+    assert reference.is_file() == (lib.blueprints()[kind].fidelity() is not None)
+    good = materialize(
+        lib,
+        kind,
+        tmp_path / "good",
+        (METHODS / f"{kind}.py").read_text(),
+        data_input,
+        reference.read_text() if reference.is_file() else None,
+    )
+    run = pytest_in(good)  # the contract tests, main.py --smoke (tests/test_smoke.py) and fidelity
     assert run.returncode == 0, run.stdout[-3000:]
+    assert (good / "tests" / "test_fidelity.py").is_file() == reference.is_file()
 
     stand_in = materialize(lib, kind, tmp_path / "stand-in", STAND_IN, data_input)
     run = pytest_in(stand_in)
@@ -217,3 +241,41 @@ def test_cli_lists_and_shows_skills(tmp_path):
     assert r.returncode == 0 and "class Norm(nn.Module)" in r.stdout
     assert "main.py  (from blueprint-common)" in r.stdout and "tests/test_contract.py" in r.stdout
     assert run_cli("skills", "validate", str(BUILTIN / "blueprint-layer")).returncode == 0
+
+
+LAYER_NORM_AS_NORM = """import torch
+from torch import nn
+
+
+class Norm(nn.Module):
+    def __init__(self, num_channels: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(1, num_channels, 1, 1))
+        self.bias = nn.Parameter(torch.zeros(1, num_channels, 1, 1))
+
+    def forward(self, x):
+        mean = x.mean(dim=(1, 2, 3), keepdim=True)
+        var = x.var(dim=(1, 2, 3), unbiased=False, keepdim=True)
+        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias
+"""
+
+
+def test_a_generic_stand_in_passes_the_contract_but_not_the_fidelity_test(tmp_path):
+    """Layer normalization written where the paper's is group normalization: every shape and
+    statistics test passes; only the comparison with the equation's reference catches it."""
+    lib = SkillLibrary()
+    repo = materialize(lib, "normalization", tmp_path / "r", LAYER_NORM_AS_NORM, None)
+    run = pytest_in(repo)
+    assert run.returncode == 0, run.stdout[-2000:]
+    materialize(
+        lib, "normalization", repo, LAYER_NORM_AS_NORM, None, (REFERENCES / "normalization.py").read_text()
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_fidelity.py"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode != 0 and "largest difference" in run.stdout

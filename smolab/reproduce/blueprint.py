@@ -88,6 +88,22 @@ def method_ask(skill: Skill, digest: Digest, data: str | None) -> str:
     return "\n\n".join(parts)
 
 
+def reference_ask(instructions: str, digest: Digest) -> str:
+    """The reference is written from the equations alone, in its own call, never seeing the
+    method module, so that comparing the two can catch a method that is not the paper's."""
+    equations = "\n".join(f"- {e}" for e in digest.equations) or "- (none extracted; follow the method text)"
+    stated = [f"- {h.name} = {h.value}" for h in digest.hyperparameters if h.value != UNKNOWN]
+    parts = [f"The paper's equations:\n{equations}"]
+    if stated:
+        parts.append("Values the paper states:\n" + "\n".join(stated[:12]))
+    parts += [
+        instructions.strip(),
+        "Plain torch, a few lines, exactly the equations; no classes, no training, no prints. "
+        "Reply with the complete reference.py in one ```python block, and nothing else.",
+    ]
+    return "\n\n".join(parts)
+
+
 def _literal(node: ast.expr) -> Any:
     try:
         return ast.literal_eval(node)

@@ -47,6 +47,14 @@ T = TypeVar("T", bound=BaseModel)
 MIN_WINDOW = 4096
 CODE_TOKENS = 1400
 UNIT_TOKENS = 700
+RETRY_TEMPERATURE = 0.7
+AGAIN = (
+    "A first attempt at {name} did not parse ({error}): it repeated itself until it was cut off. "
+    "Write it shorter: build repeated layers with a loop or nn.ModuleList comprehension, and "
+    "close every bracket."
+)
+REFERENCE = "reference.py"
+FIDELITY_TEST = "tests/test_fidelity.py"
 ANALYSIS_TOKENS = 260
 FIXED_FILES = ("tests/conftest.py", "tests/test_smoke.py")
 
@@ -65,6 +73,28 @@ class Options:
     """Called with each one-line notice: what the paper reader could not find, a cached arXiv copy."""
     skills: list[Path] | None = None
     """Skill folders beside the built-in ones (a user's blueprints among them)."""
+
+
+def fidelity_result(root: Path, last: Verification, digest: Digest) -> dict[str, Any]:
+    """Whether the method matched the reference written from the equations, for the report."""
+    equations = list(digest.equations)
+    if not (root / FIDELITY_TEST).is_file():
+        line = (
+            "Fidelity: not checked (this kind of contribution has no numerical reference test, or the "
+            "reference written from the equations did not parse)."
+        )
+        return {"status": "not checked", "equations": [], "line": line}
+    failed = any(f.check == "tests" and "test_fidelity" in f.error.split("\n", 1)[0] for f in last.failures)
+    ran = last.tests_total > 0 and not any(
+        f.check == "tests" and "tests did not run" in f.error for f in last.failures
+    )
+    status = "fail" if failed else "pass" if ran else "not run"
+    listed = "; ".join(f"`{e}`" for e in equations[:6]) or "the method text (no equations were extracted)"
+    line = (
+        f"Fidelity: {status}. `tests/test_fidelity.py` compares `method.py` numerically with "
+        f"`reference.py`, written by the model in a separate call from these equations alone: {listed}."
+    )
+    return {"status": status, "equations": equations, "line": line}
 
 
 class Pipeline:
@@ -242,15 +272,31 @@ class Pipeline:
         def write_method() -> dict[str, Any]:
             return self._write_code(system, method, bp.method_ask(skill, digest, data))
 
-        self._progress("generate", 0, 1)
+        fidelity = skill.fidelity()
+        parts = 2 if fidelity else 1
+        self._progress("generate", 0, parts)
         self.step(f"generate/{method}", "generate", write_method)
-        self._progress("generate", 1, 1)
+        self._progress("generate", 1, parts)
+        if fidelity:
+
+            def write_reference() -> dict[str, Any]:
+                # Its own call, from the digest and equations, never the method module.
+                ask = bp.reference_ask(fidelity[0], digest)
+                written = self._write_code(pl.preamble(digest.render()), REFERENCE, ask)
+                if not written["parses"]:  # no reference is better than a broken one
+                    (self.run.root / REFERENCE).unlink()
+                return written
+
+            self.step(f"generate/{REFERENCE}", "generate", write_reference)
+            self._progress("generate", 2, parts)
 
         def scaffold() -> dict[str, Any]:
             tree = self.library.tree(skill)
             for rel, src in tree.items():
                 if rel != "config.yaml":
                     self.run.write_file(rel, src.read_text())
+            if fidelity and (self.run.root / REFERENCE).is_file():
+                self.run.write_file(FIDELITY_TEST, fidelity[1].read_text())
             code = self.run.read_file(method)
             values = bp.method_config(code, cls, digest)
             config = bp.config_text(tree["config.yaml"].read_text(), values, data, digest)
@@ -265,7 +311,10 @@ class Pipeline:
         self.step("scaffold", "generate", scaffold)
         system = pl.preamble(digest.render(), skill.body)
         positional = int(skill.metadata.get("positional", "0"))
-        final = self.verify_and_repair(system, [method], fallback=method, method=(method, cls, positional))
+        # The reference is repaired only where it crashes; a disagreement is the method's to fix.
+        editable = [method, *([REFERENCE] if (self.run.root / REFERENCE).is_file() else [])]
+        final = self.verify_and_repair(system, editable, fallback=method, method=(method, cls, positional))
+        checked = fidelity_result(self.run.root, final[-1], digest)
         on = f" ({data} data)" if data else ""
         about = [
             f"Kind of contribution: {contribution['kind']}{on}, so the "
@@ -273,7 +322,8 @@ class Pipeline:
             f"method written into `{method}` by the model; everything else, the contract tests "
             "included, is the blueprint's."
         ]
-        summary = write_report(self.run, paper.title, self.model.name, final, about)
+        about.append(checked["line"])
+        summary = write_report(self.run, paper.title, self.model.name, final, about, {"fidelity": checked})
         summary["contribution"] = contribution
         return summary
 
@@ -371,27 +421,22 @@ class Pipeline:
         self._progress("generate", total, total)
 
     def _write_code(self, system: str, name: str, ask: str) -> dict[str, Any]:
-        """Ask for a file; a reply that does not parse is sent back once with its syntax error
-        (often a reply cut at its token limit, or prose around the code)."""
+        """Ask for a file; a reply that does not parse (a repetition loop cut at its token limit,
+        prose around the code) is asked for once more, afresh: sent back, a looping reply only
+        primes the model to loop again."""
         messages = self._fit(system, [ask], CODE_TOKENS)
         reply = self.model.chat(messages, max_tokens=CODE_TOKENS, until=repeating)
         looped = repeating(reply.text)
         code = drop_repeats(extract_code(reply.text)) if looped else extract_code(reply.text)
         error = parse_error(code)
         if error:
-            again = [
-                *messages,
-                Message("assistant", reply.text),
-                Message(
-                    "user", f"That code does not parse ({error}). Reply with the complete, shorter {name}."
-                ),
-            ]
-            if self.model.count_tokens(again) + CODE_TOKENS <= self.model.context_window:
-                retry = drop_repeats(
-                    extract_code(self.model.chat(again, max_tokens=CODE_TOKENS, until=repeating).text)
-                )
-                if not parse_error(retry):
-                    code, error = retry, None
+            again = self._fit(system, [ask, AGAIN.format(name=name, error=error)], CODE_TOKENS)
+            retry = self.model.chat(
+                again, max_tokens=CODE_TOKENS, until=repeating, temperature=RETRY_TEMPERATURE
+            )
+            retry_code = drop_repeats(extract_code(retry.text))
+            if not parse_error(retry_code):
+                code, error = retry_code, None
         code, added = add_missing_imports(code)
         self.run.write_file(name, code)
         return {"lines": code.count("\n"), "imports_added": added, "parses": error is None, "looped": looped}

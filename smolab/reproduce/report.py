@@ -39,9 +39,15 @@ def _mark(ok: bool) -> str:
 
 
 def write_report(
-    run: RunDir, title: str, model: str, results: list[Verification], about: list[str] | None = None
+    run: RunDir,
+    title: str,
+    model: str,
+    results: list[Verification],
+    about: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """REPORT.md and report.json; ``about`` lines say how the repository was made (its blueprint)."""
+    """REPORT.md and report.json; ``about`` lines say how the repository was made (its blueprint),
+    ``extra`` goes into report.json as it is (the fidelity check)."""
     first, last = results[0], results[-1]
     costs = stage_costs(run)
     summary: dict[str, Any] = {
@@ -58,6 +64,7 @@ def write_report(
         "completion_tokens": sum(c["completion_tokens"] for c in costs),
         "seconds": round(sum(c["seconds"] for c in costs), 1),
         "files": [],
+        **(extra or {}),
     }
 
     verdict = "every check passed" if last.ok else "some checks failed (see below)"

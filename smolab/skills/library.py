@@ -50,6 +50,15 @@ class Skill:
     def assets(self) -> Path:
         return self.path / "assets"
 
+    def fidelity(self) -> tuple[str, Path] | None:
+        """For a blueprint whose kind allows a numerical check: the instructions for writing a
+        reference from the paper's equations (``references/fidelity.md``) and the test that
+        compares the method with it (``scripts/test_fidelity.py``)."""
+        ask, test = self.path / "references" / "fidelity.md", self.path / "scripts" / "test_fidelity.py"
+        if ask.is_file() and test.is_file():
+            return ask.read_text(encoding="utf-8"), test
+        return None
+
     def files(self) -> Iterator[tuple[str, Path]]:
         """(relative path, file) of everything under ``assets/``."""
         if self.assets.is_dir():
