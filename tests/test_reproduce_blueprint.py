@@ -12,7 +12,14 @@ import yaml
 
 from smolab.paper.digest import CheckedHyperParameter, Digest
 from smolab.reproduce import Options, reproduce
-from smolab.reproduce.blueprint import config_text, method_config, method_defaults
+from smolab.reproduce.blueprint import (
+    config_text,
+    init_attributes,
+    method_config,
+    method_defaults,
+    reference_ask,
+)
+from smolab.skills import SkillLibrary
 
 from .scripted_author import PAPER_TEX, Author, author_model
 from .test_skills import METHODS, STAND_IN
@@ -119,7 +126,7 @@ def test_the_method_is_checked_against_a_reference_written_from_the_equations(pa
     # The reference's call saw the equations, never the method module.
     model_calls = [json.loads(x) for x in (out / ".smolab" / "trajectory.jsonl").read_text().splitlines()]
     ref_call = next(c for c in model_calls if c["step"] == "generate/reference.py")
-    assert "class Activation" not in json.dumps(ref_call["messages"]) and "y = x + \\\\alpha h" in json.dumps(
+    assert "def forward" not in json.dumps(ref_call["messages"]) and "y = x + \\\\alpha h" in json.dumps(
         ref_call["messages"]
     )
     assert "Fidelity: pass" in (out / "REPORT.md").read_text()
@@ -138,3 +145,17 @@ def test_the_method_is_checked_against_a_reference_written_from_the_equations(pa
     summary = run(paper, out, Author(contribution="activation", method=swish), rounds=0)
     assert summary["ok"] and summary["fidelity"]["status"] == "not checked"
     assert not (out / "reference.py").exists() and not (out / "tests" / "test_fidelity.py").exists()
+
+
+def test_a_blocks_reference_sees_what_its_constructor_builds_and_not_its_forward_pass():
+    attributes = init_attributes(GATED_BLOCK, "Block")
+    assert "self.norm = nn.LayerNorm(dim)" in attributes
+    assert "self.up, self.down, self.gate = (nn.Linear(dim, hidden)" in attributes
+    assert "sigmoid" not in attributes and "forward" not in attributes
+    skill = SkillLibrary().blueprints()["layer"]
+    fidelity = skill.fidelity()
+    assert fidelity is not None
+    ask = reference_ask(fidelity[0], Digest(equations=["y = x + g(x) * f(x)"]), attributes)
+    assert (
+        "self.norm = nn.LayerNorm(dim)" in ask and "y = x + g(x) * f(x)" in ask and "{attributes}" not in ask
+    )

@@ -88,9 +88,31 @@ def method_ask(skill: Skill, digest: Digest, data: str | None) -> str:
     return "\n\n".join(parts)
 
 
-def reference_ask(instructions: str, digest: Digest) -> str:
-    """The reference is written from the equations alone, in its own call, never seeing the
-    method module, so that comparing the two can catch a method that is not the paper's."""
+def init_attributes(code: str, cls: str) -> str:
+    """What ``cls.__init__`` builds (``self.w1 = nn.Linear(dim, hidden)``), one line each: what
+    a reference needs to use the same weights, without the forward pass it checks."""
+    try:
+        init = init_of(ast.parse(code), cls)
+    except SyntaxError:
+        return ""
+    if init is None:
+        return ""
+    lines = []
+    for node in ast.walk(init):
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            flat = [e for t in targets for e in (t.elts if isinstance(t, ast.Tuple) else [t])]
+            if any(isinstance(t, ast.Attribute) and ast.unparse(t.value) == "self" for t in flat):
+                lines.append(ast.unparse(node)[:140])
+    return "\n".join(lines[:20])
+
+
+def reference_ask(instructions: str, digest: Digest, attributes: str = "") -> str:
+    """The reference is written from the equations, in its own call, never seeing the method's
+    forward pass, so that comparing the two can catch a method that is not the paper's. A block
+    with weights shows its constructor's attributes, so that both sides share the weights."""
+    if "{attributes}" in instructions:
+        instructions = instructions.replace("{attributes}", attributes or "# (none)")
     equations = "\n".join(f"- {e}" for e in digest.equations) or "- (none extracted; follow the method text)"
     stated = [f"- {h.name} = {h.value}" for h in digest.hyperparameters if h.value != UNKNOWN]
     parts = [f"The paper's equations:\n{equations}"]

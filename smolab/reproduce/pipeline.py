@@ -92,7 +92,8 @@ def fidelity_result(root: Path, last: Verification, digest: Digest) -> dict[str,
     listed = "; ".join(f"`{e}`" for e in equations[:6]) or "the method text (no equations were extracted)"
     line = (
         f"Fidelity: {status}. `tests/test_fidelity.py` compares `method.py` numerically with "
-        f"`reference.py`, written by the model in a separate call from these equations alone: {listed}."
+        f"`reference.py`, written by the model in a separate call that never saw the method's forward "
+        f"pass, from these equations: {listed}."
     )
     return {"status": status, "equations": equations, "line": line}
 
@@ -281,7 +282,8 @@ class Pipeline:
 
             def write_reference() -> dict[str, Any]:
                 # Its own call, from the digest and equations, never the method module.
-                ask = bp.reference_ask(fidelity[0], digest)
+                attributes = bp.init_attributes(self.run.read_file(method), cls)
+                ask = bp.reference_ask(fidelity[0], digest, attributes)
                 written = self._write_code(pl.preamble(digest.render()), REFERENCE, ask)
                 if not written["parses"]:  # no reference is better than a broken one
                     (self.run.root / REFERENCE).unlink()
