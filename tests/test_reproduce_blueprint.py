@@ -13,10 +13,12 @@ import yaml
 from smolab.paper.digest import CheckedHyperParameter, Digest
 from smolab.reproduce import Options, reproduce
 from smolab.reproduce.blueprint import (
+    classify_ask,
     config_text,
     init_attributes,
     method_config,
     method_defaults,
+    name_reference,
     reference_ask,
 )
 from smolab.skills import SkillLibrary
@@ -44,8 +46,14 @@ def test_the_kind_picks_the_blueprint_and_the_model_writes_only_the_method(paper
     summary = run(paper, out, author)
     assert summary["ok"], summary["checks"]
     assert summary["contribution"]["blueprint"] == "blueprint-layer"
-    # one classification, one overall plan, one module: no per-file architecture or analyses
-    assert [k for k in author.asked if k.startswith(("generate:", "analyze:"))] == ["generate:method.py"]
+    # one classification, one overall plan, the module and its reference (a reply that is not code
+    # here, so none is kept): no per-file architecture or analyses
+    written = [k for k in author.asked if k.startswith(("generate:", "analyze:"))]
+    assert written[:2] == ["generate:method.py", "generate:reference.py"] and set(written) <= {
+        "generate:method.py",
+        "generate:reference.py",
+    }
+    assert not (out / "reference.py").exists() and summary["fidelity"]["status"] == "not checked"
     assert "Architecture" not in author.asked and "Logic" not in author.asked
     files = set(summary["files"])
     assert {"method.py", "experiment.py", "common.py", "main.py", "tests/test_contract.py"} <= files
@@ -159,3 +167,23 @@ def test_a_blocks_reference_sees_what_its_constructor_builds_and_not_its_forward
     assert (
         "self.norm = nn.LayerNorm(dim)" in ask and "y = x + g(x) * f(x)" in ask and "{attributes}" not in ask
     )
+
+
+def test_a_reference_function_named_otherwise_is_aliased_and_one_without_a_function_dropped():
+    code = "import torch\n\n\ndef swish(x):\n    return x * torch.sigmoid(x)\n"
+    named = name_reference(code)
+    assert named is not None and named.endswith("reference = swish\n")
+    namespace: dict = {}
+    exec(named, namespace)
+    assert namespace["reference"] is namespace["swish"]
+    assert name_reference("import torch\n\n\ndef reference(x):\n    return x\n").count("reference") == 1
+    assert name_reference("x = 1\n") is None and name_reference("def (:\n") is None
+
+
+def test_the_classification_leads_with_the_abstract():
+    skills = SkillLibrary().blueprints()
+    ask = classify_ask(skills, "We propose a warm restart technique for SGD. " * 50)
+    assert (
+        ask.startswith("The paper's abstract: We propose a warm restart") and ask.count("warm restart") <= 36
+    )
+    assert "- schedule:" in ask and "- other: none of these" in ask

@@ -39,15 +39,36 @@ def contribution_schema(kinds: list[str]) -> type[BaseModel]:
     )
 
 
-def classify_ask(blueprints: dict[str, Skill]) -> str:
-    lines = [
-        "Which kind of contribution is this paper's method? The kinds:",
+def classify_ask(blueprints: dict[str, Skill], abstract: str = "") -> str:
+    lines = []
+    if abstract:
+        # The abstract says what is new in the authors' own words; the digest may not.
+        words = abstract.split()
+        lines += [f"The paper's abstract: {' '.join(words[:180])}{' …' if len(words) > 180 else ''}", ""]
+    lines += [
+        "What does this paper propose that is new? Which kind of contribution is it? The kinds:",
         *(f"- {kind}: {skill.description}" for kind, skill in sorted(blueprints.items())),
         f"- {OTHER}: none of these",
-        "Also say what data the method works on: vector (tabular features), image (pictures or "
-        "feature maps) or sequence (tokens or time steps), and the method's name.",
+        "Judge by what the paper proposes, not by the models it trains to show it. Also say what "
+        "data the method works on: vector (tabular features), image (pictures or feature maps) or "
+        "sequence (tokens or time steps), and the method's name.",
     ]
     return "\n".join(lines)
+
+
+def name_reference(code: str) -> str | None:
+    """reference.py with its function named ``reference``: a reply that named its one function
+    otherwise gets an alias; one with no function at all is no reference (None)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    functions = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    if "reference" in functions:
+        return code
+    if len(functions) == 1:
+        return code.rstrip("\n") + f"\n\n\nreference = {functions[0]}\n"
+    return None
 
 
 # Settings of training, not of the method module: the skeleton owns them.

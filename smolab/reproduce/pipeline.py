@@ -188,7 +188,7 @@ class Pipeline:
             )
         paper = self.read()
         digest = self.digest(paper)
-        contribution = self.classify(digest)
+        contribution = self.classify(digest, paper.abstract)
         blueprint = self.library.blueprints().get(contribution["kind"])
         if blueprint is not None:
             return self.run_blueprint(paper, digest, blueprint, contribution)
@@ -240,13 +240,14 @@ class Pipeline:
         self.step("digest", "digest", do)
         return Digest.model_validate_json(self.run.load_text("digest.json") or "{}")
 
-    def classify(self, digest: Digest) -> dict[str, Any]:
+    def classify(self, digest: Digest, abstract: str = "") -> dict[str, Any]:
         """The kind of the paper's contribution, which picks its blueprint ("other": none)."""
         blueprints = self.library.blueprints()
 
         def do() -> dict[str, Any]:
             schema = bp.contribution_schema(sorted(blueprints))
-            messages = self._fit(pl.preamble(digest.render()), [bp.classify_ask(blueprints)], 120)
+            ask = bp.classify_ask(blueprints, abstract)
+            messages = self._fit(pl.preamble(digest.render()), [ask], 120)
             answer = self.model.chat(messages, schema=schema, temperature=0)
             found = answer.model_dump()
             skill = blueprints.get(found["kind"])
@@ -285,9 +286,13 @@ class Pipeline:
                 attributes = bp.init_attributes(self.run.read_file(method), cls)
                 ask = bp.reference_ask(fidelity[0], digest, attributes)
                 written = self._write_code(pl.preamble(digest.render()), REFERENCE, ask)
-                if not written["parses"]:  # no reference is better than a broken one
+                code = self.run.read_file(REFERENCE)
+                named = bp.name_reference(code) if written["parses"] else None
+                if named is None:  # no reference is better than a broken one
                     (self.run.root / REFERENCE).unlink()
-                return written
+                elif named != code:
+                    self.run.write_file(REFERENCE, named)
+                return {**written, "kept": named is not None}
 
             self.step(f"generate/{REFERENCE}", "generate", write_reference)
             self._progress("generate", 2, parts)
