@@ -154,11 +154,12 @@ def main() -> None:
     args = ap.parse_args()
     out = args.out or ROOT / "runs" / "bench-papers" / args.model.replace("/", "_")
     console = Console()
-    model = load_model(args.model)
     rows = []
     for paper in papers(args.folder, args.only):
         console.print(f"[dim]{paper.name} …[/dim]")
-        rows.append(measure(paper, out, model, args.fresh))
+        # A model per paper: a run's call log is an observer on its model, and one model shared by
+        # runs one after the other would log every later run's calls into each earlier trajectory.
+        rows.append(measure(paper, out, load_model(args.model), args.fresh))
         r = rows[-1]
         console.print(
             f"  {r['kind']}, {r['minutes']:.1f} min, runs: {r['runs']}, tests {r.get('tests', r['error'])}"
