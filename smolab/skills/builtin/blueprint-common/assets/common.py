@@ -63,6 +63,16 @@ def synthetic(data: dict[str, Any], seed: int = 0) -> tuple[torch.Tensor, torch.
     return x, (torch.tanh(x @ w1) @ w2).argmax(dim=-1)
 
 
+def mlp(features: int, hidden: int, depth: int, classes: int) -> torch.nn.Module:
+    """A plain ReLU MLP classifier, for the kinds whose part is not inside the network."""
+    layers: list[torch.nn.Module] = []
+    width = features
+    for _ in range(depth):
+        layers += [torch.nn.Linear(width, hidden), torch.nn.ReLU()]
+        width = hidden
+    return torch.nn.Sequential(*layers, torch.nn.Linear(width, classes))
+
+
 def batches(
     x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int = 0
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:

@@ -5,25 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torch import nn
 
-from common import fit_classifier, synthetic
+from common import fit_classifier, mlp, synthetic
 from method import Schedule
-
-
-def build(features: int, hidden: int, depth: int, classes: int) -> nn.Module:
-    layers: list[nn.Module] = []
-    width = features
-    for _ in range(depth):
-        layers += [nn.Linear(width, hidden), nn.ReLU()]
-        width = hidden
-    return nn.Sequential(*layers, nn.Linear(width, classes))
 
 
 def run(config: dict[str, Any]) -> dict[str, float]:
     data, arch, opt = config["data"], config["model"], config["train"]
     x, y = synthetic(data, config.get("seed", 0))
-    model = build(data["features"], arch["hidden"], arch["depth"], data["classes"])
+    model = mlp(data["features"], arch["hidden"], arch["depth"], data["classes"])
     schedule = Schedule(opt["lr"], opt["steps"], **(config.get("method") or {}))
     optimizer = torch.optim.SGD(model.parameters(), lr=opt["lr"], momentum=0.9)
     # LambdaLR multiplies the optimizer's lr (train.lr) by the factor for each step.
