@@ -17,6 +17,7 @@ Runs resume: a paper whose run folder finished is read back, not redone (``--fre
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import shutil
 import time
@@ -57,10 +58,27 @@ def fixed_per_round(verifies: list[dict[str, Any]]) -> list[int]:
     return [len(keys(a) - keys(b)) for a, b in zip(verifies, verifies[1:], strict=False)]
 
 
+def written(run: Path) -> str:
+    """The class or function the model wrote for the paper: the blueprint's name if the method
+    module defines it, else the module's first top-level definition."""
+    contribution = run / ".smolab" / "contribution.json"
+    blueprint = json.loads(contribution.read_text()).get("blueprint") if contribution.is_file() else None
+    method = run / "method.py"
+    if not blueprint or not method.is_file():
+        return "-"
+    try:
+        tree = ast.parse(method.read_text())
+    except SyntaxError:
+        return "(does not parse)"
+    names = [n.name for n in tree.body if isinstance(n, ast.ClassDef | ast.FunctionDef)]
+    return names[0] if names else "(empty)"
+
+
 def row(paper: Path, run: Path, minutes: float, error: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {"paper": paper.stem, "minutes": round(minutes, 1), "error": error}
     contribution = run / ".smolab" / "contribution.json"
     out["kind"] = json.loads(contribution.read_text())["kind"] if contribution.is_file() else "-"
+    out["wrote"] = written(run)
     verifies = steps(run, "verify")
     if verifies:
         first = {c["name"]: c["ok"] for c in verifies[0]["result"]["checks"]}
@@ -108,6 +126,7 @@ def table(rows: list[dict[str, Any]], model: str) -> Table:
     for col in (
         "paper",
         "kind",
+        "wrote",
         "min",
         "prompt tok",
         "reply tok",
@@ -116,13 +135,14 @@ def table(rows: list[dict[str, Any]], model: str) -> Table:
         "fixed/round",
         "fidelity",
     ):
-        t.add_column(col, justify="left" if col in ("paper", "kind") else "right")
+        t.add_column(col, justify="left" if col in ("paper", "kind", "wrote") else "right")
     for r in rows:
         checks = [f"{mark(r.get('before'), c)}→{mark(r.get('after'), c)}" for c in CHECKS]
         fixed = ",".join(map(str, r.get("fixed", []))) or "-"
         t.add_row(
             r["paper"][:28],
             r["kind"],
+            r.get("wrote", "-")[:24],
             f"{r['minutes']:.1f}",
             f"{r['prompt_tokens']:,}",
             f"{r['reply_tokens']:,}",

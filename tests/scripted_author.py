@@ -161,7 +161,7 @@ class Author:
         return self.answer(kind, messages)
 
     def answer(self, kind: str, messages: Sequence[Message]) -> str:
-        if kind == "ChunkDigest":
+        if kind in ("ChunkDigest", "ChunkFacts"):
             n = re.search(r"\(S(\d+)\) We train for 3 steps", messages[-1].content)
             return json.dumps(
                 {

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from smolab.models import ChatDefaults, ChatModel, ScriptedBackend
+from smolab.models import ChatDefaults, ChatModel, Message, ScriptedBackend
 from smolab.paper import Paper, Section
 from smolab.paper.digest import UNKNOWN, chunks, digest_paper, fit_budget, normalize, quote_holds
 
@@ -219,3 +219,54 @@ def test_overview_questions_replace_the_chunk_guesses_and_outline_is_the_papers(
     assert d.outline == ["1 Model", "2 Training"]
     assert "Sections: 1 Model; 2 Training" in d.render()
     assert len(asked) == 3
+
+
+def test_facts_read_numbers_every_sentence_but_sends_the_settings():
+    from smolab.paper.digest import fact_sentences
+
+    p = Paper(
+        title="Tiny",
+        abstract="We propose a layer. It works well.",
+        sections=[
+            Section(
+                title="Method", number="1", text="The layer scales by beta. We set beta = 1.5 for all runs."
+            ),
+            Section(title="Related work", number="2", text="Smith et al. used 12 layers in 2019."),
+            Section(
+                title="Experiments",
+                number="3",
+                text="We train for 90 epochs with batch size 256 and learning rate 0.1. "
+                + "The figure has 3 panels. " * 40,
+            ),
+        ],
+    )
+    table: dict[int, str] = {}
+    m, _ = model()
+    text = fact_sentences(p, 60, lambda t: m.count_tokens([Message("user", t)]), table)
+    numbers = {table[int(n)]: int(n) for n in re.findall(r"\(S(\d+)\)", text)}
+    # Every sentence is numbered (the narrow questions search them all), in the paper's order.
+    assert len(table) == 2 + 2 + 1 + 1 + 40 and list(table) == sorted(table)
+    assert "We set beta = 1.5 for all runs." in numbers
+    assert "We train for 90 epochs with batch size 256 and learning rate 0.1." in numbers
+    assert not any("Smith" in s for s in numbers)  # other people's settings
+    assert "It works well." not in numbers  # no number, no setting
+    assert m.count_tokens([Message("user", text)]) < 120  # bounded: the filler is cut
+    assert text.index("## 1 Method") < text.index("## 3 Experiments")
+
+
+def test_default_digest_reads_facts_in_one_small_call():
+    seen: list[dict] = []
+
+    def facts(messages, params):
+        seen.append(params.json_schema)
+        n = re.search(r"\(S(\d+)\) We used a dropout rate", messages[-1].content)
+        return json.dumps(
+            {"hyperparameters": [{"name": "dropout", "value": "0.1", "sentence": int(n.group(1))}],
+             "losses": [], "datasets": ["WMT 2014"], "metrics": [], "unclear": []}
+        )  # fmt: skip
+
+    m, _ = model(facts, *["A short answer."] * 3)
+    d = digest_paper(paper(), m, ask_common_values=False)
+    assert len(seen) == 1 and seen[0]["title"] == "ChunkFacts" and "problem" not in seen[0]["properties"]
+    assert {h.name: h.verified for h in d.hyperparameters} == {"dropout": True}
+    assert d.datasets == ["WMT 2014"] and d.problem == "A short answer."

@@ -251,22 +251,21 @@ def _maximal_reply(messages, params) -> str:
     if schema is None:
         return "It does this. " * 60
     props = schema.get("properties", {})
-    if "problem" in props:
+    if "hyperparameters" in props:
         long = "word " * 45
-        return json.dumps(
-            {
-                "problem": long.strip(),
-                "method_steps": [long[:110].strip()] * 5,
-                "architecture": long.strip(),
-                "losses": ["cross entropy"] * 3,
-                "datasets": ["ImageNet", "CIFAR-10", "MNIST"],
-                "metrics": ["accuracy"] * 3,
-                "hyperparameters": [
-                    {"name": f"parameter {i}", "value": "0.1", "sentence": i} for i in range(1, 11)
-                ],
-                "unclear": [long[:110].strip()] * 3,
-            }
-        )
+        full = {
+            "problem": long.strip(),
+            "method_steps": [long[:110].strip()] * 5,
+            "architecture": long.strip(),
+            "losses": ["cross entropy"] * 3,
+            "datasets": ["ImageNet", "CIFAR-10", "MNIST"],
+            "metrics": ["accuracy"] * 3,
+            "hyperparameters": [
+                {"name": f"parameter {i}", "value": "0.1", "sentence": i} for i in range(1, 11)
+            ],
+            "unclear": [long[:110].strip()] * props["unclear"]["maxItems"],
+        }
+        return json.dumps({k: v for k, v in full.items() if k in props})
     return json.dumps({"value": "0.1", "sentence": 1})
 
 

@@ -122,9 +122,9 @@ def test_resume_after_a_crash_never_redoes_a_finished_step(paper, tmp_path, cras
     done_before_crash = set(first.asked[:-1]) - {crash_at}
     asked_again = done_before_crash & set(second.asked)
     # Only the crashed step's own earlier calls may repeat (the digest asks many questions in one step).
-    assert not {k for k in asked_again if not k.startswith(("ChunkDigest", "Stated", "overview"))} - {
-        crash_at
-    }
+    assert not {
+        k for k in asked_again if not k.startswith(("ChunkDigest", "ChunkFacts", "Stated", "overview"))
+    } - {crash_at}
     assert second.asked[0] == crash_at
 
 
@@ -186,7 +186,7 @@ def test_a_model_too_small_and_a_paper_without_a_method(paper, tmp_path):
 
     class Empty(Author):
         def answer(self, kind, messages):
-            if kind == "ChunkDigest":
+            if kind in ("ChunkDigest", "ChunkFacts"):
                 return json.dumps(
                     {"problem": "", "method_steps": [], "architecture": "", "losses": [], "datasets": [],
                      "metrics": [], "hyperparameters": [], "unclear": []}

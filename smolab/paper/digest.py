@@ -48,6 +48,16 @@ class ChunkDigest(BaseModel):
     unclear: list[Short] = Field(max_length=3, description="what the paper leaves unspecified")
 
 
+# The facts a chunk holds when the overview questions ask for problem, architecture and steps
+# separately: fewer fields, so a shorter grammar-bound reply, which is the slow kind.
+class ChunkFacts(BaseModel):
+    hyperparameters: list[HyperParameter] = Field(max_length=10)
+    losses: list[Short] = Field(max_length=3)
+    datasets: list[Short] = Field(max_length=3)
+    metrics: list[Short] = Field(max_length=3)
+    unclear: list[Short] = Field(max_length=2, description="what the paper leaves unspecified")
+
+
 class CheckedHyperParameter(BaseModel):
     name: str
     value: str
@@ -172,17 +182,73 @@ def number_sentences(text: str, start: int, table: dict[int, str]) -> tuple[str,
     return "\n".join(out), n
 
 
-def _merge(title: str, parts: list[ChunkDigest], paper_norm: str, sentences: dict[int, str]) -> Digest:
+# Sections whose numbers are other people's results or citations, not this paper's settings.
+NOT_FACTS = re.compile(r"related|reference|bibliograph|acknowledg|conclusion|future work", re.I)
+# Words of sentences that state a setting; each one found raises a sentence's rank.
+FACT_WORDS = re.compile(
+    r"=|set to|we use|learning rate|batch|epoch|iteration|steps?\b|decay|momentum|dropout|"
+    r"dimension|hidden|layers?\b|channels|groups?\b|ratio|size|temperature|margin|coefficient|"
+    r"weight|initiali[sz]|optimi[sz]er|schedule|[α-ωΑ-Ω]|train",
+    re.I,
+)
+CITATION = re.compile(r"et al\.|\b(?:19|20)\d\d\b|\[\d+(?:,\s*\d+)*\]")
+
+
+def fact_sentences(paper: Paper, max_tokens: int, count: Callable[[str], int], table: dict[int, str]) -> str:
+    """The sentences most likely to state the paper's settings, numbered, within ``max_tokens``.
+
+    Every sentence of the paper is numbered into ``table`` (the narrow questions search all of
+    them); the prompt carries only those with a number, ranked by the words that state settings
+    and kept in the paper's order, so the facts pass reads a page instead of the whole paper.
+    """
+    found: list[tuple[float, int, str]] = []  # (rank, number, section heading)
+    n = 1
+    sections = [("Abstract", paper.abstract)] + [
+        (f"{s.number + ' ' if s.number else ''}{s.title}", s.text) for s in paper.all_sections()
+    ]
+    for order, (head, text) in enumerate(sections):
+        for para in text.split("\n"):
+            for sentence in SENTENCE_END.split(para):
+                sentence = " ".join(sentence.split())
+                if not sentence:
+                    continue
+                table[n] = sentence
+                if re.search(r"\d", sentence) and not NOT_FACTS.search(head) and len(sentence) < 600:
+                    rank = len(FACT_WORDS.findall(sentence)) - 2 * len(CITATION.findall(sentence))
+                    found.append((rank - order / 100, n, head))
+                n += 1
+    chosen: list[tuple[int, str]] = []
+    used = 0
+    for _rank, k, head in sorted(found, reverse=True):
+        cost = count(table[k]) + 4
+        if used + cost > max_tokens:
+            continue
+        chosen.append((k, head))
+        used += cost
+    lines: list[str] = []
+    last = ""
+    for k, head in sorted(chosen):
+        if head != last:
+            lines.append(f"## {head}")
+            last = head
+        lines.append(f"(S{k}) {table[k]}")
+    return f"Title: {paper.title}\n" + "\n".join(lines)
+
+
+def _merge(
+    title: str, parts: list[ChunkDigest | ChunkFacts], paper_norm: str, sentences: dict[int, str]
+) -> Digest:
     d = Digest(title=title)
     seen: dict[str, CheckedHyperParameter] = {}
     for part in parts:
-        d.problem = d.problem or (part.problem if normalize(part.problem) not in ("", UNKNOWN) else "")
-        d.architecture = d.architecture or (
-            part.architecture if normalize(part.architecture) not in ("", UNKNOWN) else ""
-        )
+        if isinstance(part, ChunkDigest):
+            d.problem = d.problem or (part.problem if normalize(part.problem) not in ("", UNKNOWN) else "")
+            d.architecture = d.architecture or (
+                part.architecture if normalize(part.architecture) not in ("", UNKNOWN) else ""
+            )
         for name in ("method_steps", "losses", "datasets", "metrics", "unclear"):
             have = getattr(d, name)
-            for item in getattr(part, name):
+            for item in getattr(part, name, []):
                 if normalize(item) not in ("", UNKNOWN) and normalize(item) not in {
                     normalize(x) for x in have
                 }:
@@ -414,11 +480,17 @@ def digest_paper(
     budget: int = 2000,
     reply_tokens: int = 700,
     chunk_tokens: int = 3000,
+    facts_tokens: int | None = 1800,
     ask_common_values: bool = True,
     ask_overview_questions: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> Digest:
-    """Condense ``paper`` with ``model`` into a Digest whose rendering is at most ``budget`` tokens."""
+    """Condense ``paper`` with ``model`` into a Digest whose rendering is at most ``budget`` tokens.
+
+    With the overview questions on and ``facts_tokens`` set, the grammar-bound pass reads only the
+    sentences likeliest to state settings (one call of at most ``facts_tokens``) and fills the
+    smaller :class:`ChunkFacts`; otherwise it reads the whole paper in chunks of ``chunk_tokens``.
+    """
     if not paper.all_sections() and not paper.abstract:
         raise PaperError("the paper has no text to digest")
 
@@ -432,21 +504,28 @@ def digest_paper(
             f"{model.name} has a {model.context_window}-token window, too small to read a paper "
             f"(it needs at least {reply_tokens + overhead + 300}); pick a larger model"
         )
-    # Sentence numbers add about a tenth to a chunk; leave room for them.
-    pieces = chunks(paper, int(min(room, chunk_tokens) * 0.85), count)
-    parts = []
-    skipped = 0
     sentences: dict[int, str] = {}
-    next_id = 1
-    for i, piece in enumerate(pieces):
+    schema: type[ChunkDigest] | type[ChunkFacts] = ChunkDigest
+    if facts_tokens and ask_overview_questions:
+        schema = ChunkFacts
+        numbered_pieces = [fact_sentences(paper, min(room, facts_tokens), count, sentences)]
+    else:
+        # Sentence numbers add about a tenth to a chunk; leave room for them.
+        numbered_pieces, next_id = [], 1
+        for piece in chunks(paper, int(min(room, chunk_tokens) * 0.85), count):
+            numbered, next_id = number_sentences(piece, next_id, sentences)
+            numbered_pieces.append(numbered)
+    pieces = numbered_pieces
+    parts: list[ChunkDigest | ChunkFacts] = []
+    skipped = 0
+    for i, numbered in enumerate(pieces):
         if progress:
             progress(i, len(pieces))
-        numbered, next_id = number_sentences(piece, next_id, sentences)
         try:
             parts.append(
                 model.chat(
                     [Message("system", INSTRUCTIONS), Message("user", f"Paper text:\n{numbered}")],
-                    schema=ChunkDigest,
+                    schema=schema,
                     max_tokens=reply_tokens,
                     temperature=0.0,
                 )
