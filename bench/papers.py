@@ -10,6 +10,7 @@ against a reference written separately from the paper's equations) passed. Total
     .venv/bin/python bench/papers.py                       # ../shared/papers/dev/, default model
     .venv/bin/python bench/papers.py DIR --model qwen2.5-coder-0.5b --out runs/bench-0.5b
     .venv/bin/python bench/papers.py --only groupnorm lamb --json results.json
+    .venv/bin/python bench/papers.py --compare 1.5b.json 0.5b.json   # side by side
 
 Runs resume: a paper whose run folder finished is read back, not redone (``--fresh`` redoes it).
 """
@@ -163,6 +164,39 @@ def table(rows: list[dict[str, Any]], model: str) -> Table:
     return t
 
 
+def side_by_side(results: dict[str, list[dict[str, Any]]]) -> Table:
+    """One row per paper, a column group per model: smoke + pytest, minutes, fidelity."""
+    t = Table(title="reproduce, models side by side (runs = main.py --smoke and pytest pass)")
+    t.add_column("paper")
+    for name in results:
+        for col in ("kind", "runs", "min", "fidelity"):
+            t.add_column(f"{name.removeprefix('qwen2.5-coder-')} {col}", justify="right")
+    by_model = {name: {r["paper"]: r for r in rows} for name, rows in results.items()}
+    papers = sorted({p for rows in by_model.values() for p in rows})
+    for paper in papers:
+        cells = [paper[:28]]
+        for rows in by_model.values():
+            r = rows.get(paper)
+            cells += (
+                [
+                    r["kind"],
+                    "yes" if r["runs"] else "[red]no[/red]",
+                    f"{r['minutes']:.1f}",
+                    r.get("fidelity", "-"),
+                ]
+                if r
+                else ["-"] * 4
+            )
+        t.add_row(*cells)
+    t.caption = " · ".join(
+        f"{name}: {sum(r['runs'] for r in rows)} of {len(rows)} run, "
+        f"{sum(r['minutes'] for r in rows) / max(1, len(rows)):.1f} min/paper, "
+        f"fidelity {sum(r.get('fidelity') == 'pass' for r in rows)} pass"
+        for name, rows in results.items()
+    )
+    return t
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", nargs="?", type=Path, default=DEV)
@@ -171,7 +205,13 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", default=[], help="papers whose file name contains one of these")
     ap.add_argument("--fresh", action="store_true", help="redo finished papers")
     ap.add_argument("--json", type=Path, help="also write the rows as JSON")
+    ap.add_argument(
+        "--compare", nargs="+", type=Path, metavar="JSON", help="print earlier --json results side by side"
+    )
     args = ap.parse_args()
+    if args.compare:
+        Console().print(side_by_side({p.stem: json.loads(p.read_text()) for p in args.compare}))
+        return
     out = args.out or ROOT / "runs" / "bench-papers" / args.model.replace("/", "_")
     console = Console()
     rows = []

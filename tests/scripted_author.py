@@ -117,7 +117,7 @@ class Author:
     """The method.py it answers a repair of method.py with."""
     reference: str = ""
     """The reference.py it writes from the equations (none: a reply that is not code)."""
-    unit_fixes: dict[str, str] = field(default_factory=dict)
+    unit_fixes: dict[str, str | list[str]] = field(default_factory=dict)
     """Replies to the repair of one function or method, by its qualified name."""
     asked: list[str] = field(default_factory=list)
 
@@ -143,6 +143,8 @@ class Author:
             return f"repair-unit:{m.group(1)}"
         if m := re.search(r"Fix (\S+) so the check passes", ask):
             return f"repair:{m.group(1)}"
+        if "Answer with the kind's name only." in ask:
+            return "classify:kind"
         if "what problem" in ask:
             return "overview:problem"
         if "architecture with its sizes" in ask:
@@ -177,14 +179,20 @@ class Author:
                     "unclear": ["what h is"],
                 }
             )
-        if kind == "Contribution":
-            return json.dumps({"kind": self.contribution, "data": self.data, "name": "gated sums"})
+        if kind == "Proposal":
+            return json.dumps({"proposes": "a gated sum", "data": self.data, "name": "gated sums"})
+        if kind == "classify:kind":
+            return self.contribution
         if kind == "generate:method.py":
             return fenced(self.method)
         if kind == "generate:reference.py":
             return fenced(self.reference) if self.reference else "I cannot."
         if kind.startswith("repair-unit:"):
-            return fenced(self.unit_fixes.get(kind.split(":", 1)[1], "pass\n"))
+            # A list holds one reply per time the unit is asked (the last one repeats).
+            fix = self.unit_fixes.get(kind.split(":", 1)[1], "pass\n")
+            if isinstance(fix, list):
+                fix = fix[min(self.asked.count(kind), len(fix)) - 1]
+            return fenced(fix)
         if kind == "repair:method.py":
             return fenced(self.repaired_method or self.method)
         if kind == "Stated":

@@ -4,6 +4,7 @@ repair loop that stops when a round fixes nothing and says why a reply was not a
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -152,10 +153,24 @@ def test_unit_repair_fixes_a_failing_method_in_a_blueprint(paper, tmp_path):
         "return x * torch.sigmoid(self.beta * x)", "return x * torch.sigmoid(self.beta * x.view(-1, 3))"
     )
     fixed = "def forward(self, x):\n    return x * torch.sigmoid(self.beta * x)\n"
-    author = Author(contribution="activation", method=broken, unit_fixes={"Activation.forward": fixed})
+    unchanged = "def forward(self, x):\n    return x * torch.sigmoid(self.beta * x.view(-1, 3))\n"
+    # The first reply changes nothing: the unit is asked once more, told so, before giving up.
+    author = Author(
+        contribution="activation", method=broken, unit_fixes={"Activation.forward": [unchanged, fixed]}
+    )
     out = tmp_path / "repo"
-    summary = reproduce(str(paper), out, author_model(author), options=Options(repair_rounds=2))
-    assert "repair-unit:Activation.forward" in author.asked
+    model = author_model(author)
+    summary = reproduce(str(paper), out, model, options=Options(repair_rounds=2))
+    assert author.asked.count("repair-unit:Activation.forward") == 2
+    first, second = [
+        (msgs[-1].content, params)
+        for msgs, params in model.backend.history
+        if "so the error goes away" in msgs[-1].content
+    ]
+    # The failing line and what it raised, on one line, before the code.
+    assert re.search(r"Line \d+ of method.py, `return x \* torch.sigmoid\(self.beta \* x.view\(-1, 3\)\)`, "
+                     r"raises RuntimeError: shape", first[0])  # fmt: skip
+    assert "returned this code unchanged" in second[0] and second[1].temperature > 0
     assert summary["ok"], summary["checks"]
     record = json.loads((out / ".smolab" / "steps" / "repair__1.json").read_text())["result"]
     assert [r["target"] for r in record["repaired"]] == ["method.py: Activation.forward"]

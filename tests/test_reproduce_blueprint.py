@@ -5,6 +5,7 @@ tests run in the sandbox, and a stand-in method fails them until repair replaces
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -13,12 +14,15 @@ import yaml
 from smolab.paper.digest import CheckedHyperParameter, Digest
 from smolab.reproduce import Options, reproduce
 from smolab.reproduce.blueprint import (
-    classify_ask,
+    Proposal,
     config_text,
     init_attributes,
+    kind_ask,
     method_config,
     method_defaults,
     name_reference,
+    parse_kind,
+    proposal_ask,
     reference_ask,
 )
 from smolab.skills import SkillLibrary
@@ -70,20 +74,26 @@ def test_the_classification_prompt_offers_every_blueprint(paper, tmp_path):
     author = Author(contribution="activation", method="x = 1\n")
     model = author_model(author)
     reproduce(str(paper), tmp_path / "r", model, options=Options(repair_rounds=0))
-    asked = next(
-        msgs
-        for msgs, params in model.backend.history
-        if (params.json_schema or {}).get("title") == "Contribution"
-    )
-    ask = asked[-1].content
+    # First what the paper proposes (bounded JSON), then the kind over that alone, in free text.
+    i = author.asked.index("Proposal")
+    assert author.asked[i + 1] == "classify:kind"
+    ask = next(m[-1].content for m, _ in model.backend.history if "kind's name only" in m[-1].content)
+    assert ask.startswith("A machine-learning paper proposes gated sums: a gated sum.")
     for kind in ("activation", "normalization", "layer", "other"):
         assert f"- {kind}:" in ask
-    schema = next(
-        p.json_schema
-        for _, p in model.backend.history
-        if (p.json_schema or {}).get("title") == "Contribution"
-    )
-    assert "other" in schema["properties"]["kind"]["enum"]
+    # The kinds that contain others come last, before "other".
+    listed = re.findall(r"^- (\w+):", ask, re.M)
+    assert listed[-3:] == ["layer", "architecture", "other"]
+    contribution = json.loads((tmp_path / "r" / ".smolab" / "contribution.json").read_text())
+    assert contribution["kind"] == "activation" and contribution["proposes"] == "a gated sum"
+
+
+def test_the_kind_is_the_first_one_the_reply_names():
+    kinds = ["optimizer", "schedule", "layer", "other"]
+    assert parse_kind("Schedule.", kinds) == "schedule"
+    assert parse_kind("It is an optimizer, not a schedule", kinds) == "optimizer"
+    assert parse_kind("a learning-rate thing", kinds) == "other"
+    assert parse_kind("multilayer", kinds) == "other"  # whole words only
 
 
 def test_a_stand_in_method_fails_the_contract_and_repair_replaces_it(paper, tmp_path):
@@ -180,10 +190,13 @@ def test_a_reference_function_named_otherwise_is_aliased_and_one_without_a_funct
     assert name_reference("x = 1\n") is None and name_reference("def (:\n") is None
 
 
-def test_the_classification_leads_with_the_abstract():
-    skills = SkillLibrary().blueprints()
-    ask = classify_ask(skills, "We propose a warm restart technique for SGD. " * 50)
-    assert (
-        ask.startswith("The paper's abstract: We propose a warm restart") and ask.count("warm restart") <= 36
+def test_the_proposal_is_asked_from_the_papers_own_words():
+    ask = proposal_ask("We propose a warm restart technique for SGD. " * 50, "SGDR", ["3 SGDR"])
+    assert ask.startswith("Title: SGDR\nThe paper's abstract: We propose a warm restart")
+    assert ask.count("warm restart") <= 36 and "Its sections: 3 SGDR" in ask
+    # Each kind in a line of what it is for, without the words every blueprint shares.
+    kinds = kind_ask(
+        SkillLibrary().blueprints(), Proposal(proposes="warm restarts", data="image", name="SGDR")
     )
-    assert "- schedule:" in ask and "- other: none of these" in ask
+    assert "- schedule: a learning-rate schedule (warm-up, step decay" in kinds
+    assert "Repository skeleton" not in kinds and "The model writes" not in kinds

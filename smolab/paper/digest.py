@@ -104,10 +104,13 @@ class Digest(BaseModel):
         if self.equations:
             lines.append("Equations:")
             lines += [f"- {e}" for e in self.equations]
-        if self.hyperparameters:
+        # Unknown values stay in the data (the config marks them) but not in prompts: a Transformer's
+        # heads and d_ff listed as unknown for an optimizer paper only pull a plan towards one.
+        stated = [h for h in self.hyperparameters if h.value != UNKNOWN]
+        if stated:
             lines.append("Hyper-parameters:")
-            for h in self.hyperparameters:
-                mark = "" if h.verified or h.value == UNKNOWN else " (unverified)"
+            for h in stated:
+                mark = "" if h.verified else " (unverified)"
                 lines.append(f"- {h.name} = {h.value}{mark}")
         if self.unclear:
             lines.append("Unclear: " + "; ".join(self.unclear))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field
 
 from ..paper.digest import UNKNOWN, Digest
 from ..skills import Skill
@@ -27,33 +27,69 @@ OTHER = "other"
 INPUTS = ("vector", "image", "sequence")
 
 
-def contribution_schema(kinds: list[str]) -> type[BaseModel]:
-    """What the model answers: one of the blueprint kinds (or "other"), and the data it works on."""
-    choices: Any = Literal[tuple([*kinds, OTHER])]
-    data: Any = Literal[INPUTS]
-    return create_model(
-        "Contribution",
-        kind=(choices, Field(description="the kind of the paper's main contribution")),
-        data=(data, Field(description="the data the method works on")),
-        name=(str, Field(max_length=60, description="the method's name in the paper")),
+class Proposal(BaseModel):
+    """What the paper proposes, in its own words first: a small model sorts a named thing far
+    better than a page of abstract."""
+
+    proposes: str = Field(max_length=100, description="what the paper proposes, in a few words")
+    data: Literal[INPUTS] = Field(description="the data the method works on")  # type: ignore[valid-type]
+    name: str = Field(max_length=60, description="the method's name in the paper")
+
+
+def kind_line(skill: Skill) -> str:
+    """A blueprint's description cut to what it is for: its first sentence, without the
+    "Repository skeleton for a paper whose contribution is" that every blueprint shares."""
+    first = re.split(r"(?<=[.)])\s+(?=[A-Z])", skill.description.strip(), maxsplit=1)[0]
+    return re.sub(r"^.*?\bwhose contribution is\s+", "", first).rstrip(".")
+
+
+# Kinds that contain others (a network holds layers, a layer may hold a norm): listed last,
+# since a small model takes the first kind that could fit.
+GENERAL = ("layer", "architecture")
+
+
+def proposal_ask(abstract: str = "", title: str = "", sections: list[str] | None = None) -> str:
+    """What the paper proposes, from its own words (title, abstract, section titles) rather than
+    the digest, whose guesses at an architecture would pull every paper that way."""
+    lines = [f"Title: {title}"] if title else []
+    if abstract:
+        words = abstract.split()
+        lines.append(f"The paper's abstract: {' '.join(words[:180])}{' …' if len(words) > 180 else ''}")
+    if sections:
+        lines.append("Its sections: " + "; ".join(sections[:12]))
+    lines += [
+        "",
+        "What does this paper propose that is new? Judge by what it proposes, not by the models it "
+        "trains to show it. Also say what data the method works on: vector (tabular features), image "
+        "(pictures or feature maps) or sequence (tokens or time steps), and the method's name.",
+    ]
+    return "\n".join(lines).lstrip("\n")
+
+
+def kind_ask(blueprints: dict[str, Skill], proposal: Proposal) -> str:
+    """The kind, asked over the proposal alone, in free text: a grammar-bound choice among
+    fourteen labels drifts to whichever comes first, a one-word answer does not."""
+    ordered = sorted(
+        blueprints.items(),
+        key=lambda kv: (GENERAL.index(kv[0]) + 1 if kv[0] in GENERAL else 0, kv[0]),
+    )
+    return "\n".join(
+        [
+            f"A machine-learning paper proposes {proposal.name}: {proposal.proposes}.",
+            "",
+            "Which kind of contribution is it?",
+            *(f"- {kind}: {kind_line(skill)}" for kind, skill in ordered),
+            f"- {OTHER}: none of these",
+            "Answer with the kind's name only.",
+        ]
     )
 
 
-def classify_ask(blueprints: dict[str, Skill], abstract: str = "") -> str:
-    lines = []
-    if abstract:
-        # The abstract says what is new in the authors' own words; the digest may not.
-        words = abstract.split()
-        lines += [f"The paper's abstract: {' '.join(words[:180])}{' …' if len(words) > 180 else ''}", ""]
-    lines += [
-        "What does this paper propose that is new? Which kind of contribution is it? The kinds:",
-        *(f"- {kind}: {skill.description}" for kind, skill in sorted(blueprints.items())),
-        f"- {OTHER}: none of these",
-        "Judge by what the paper proposes, not by the models it trains to show it. Also say what "
-        "data the method works on: vector (tabular features), image (pictures or feature maps) or "
-        "sequence (tokens or time steps), and the method's name.",
-    ]
-    return "\n".join(lines)
+def parse_kind(reply: str, kinds: list[str]) -> str:
+    """The kind the reply names first (``other`` when it names none)."""
+    text = reply.lower()
+    found = [(m.start(), k) for k in kinds if (m := re.search(rf"\b{re.escape(k)}\b", text))]
+    return min(found)[1] if found else OTHER
 
 
 def name_reference(code: str) -> str | None:

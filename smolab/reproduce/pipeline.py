@@ -36,7 +36,16 @@ from .code import (
 )
 from .errors import NothingToImplement, ReproduceError
 from .fixes import deterministic_fixes
-from .repair import apply_reply, failing_unit, repair_ask, splice, targets, unit_ask, why_rejected
+from .repair import (
+    SAME_CODE,
+    apply_reply,
+    failing_unit,
+    repair_ask,
+    splice,
+    targets,
+    unit_ask,
+    why_rejected,
+)
 from .report import write_report
 from .rundir import RunDir, StepRecord
 from .schemas import Architecture, Logic, OverallPlan
@@ -96,6 +105,9 @@ def fidelity_result(root: Path, last: Verification, digest: Digest) -> dict[str,
         f"pass, from these equations: {listed}."
     )
     return {"status": status, "equations": equations, "line": line}
+
+
+CLASSIFIER = "You sort machine-learning papers by the kind of their main contribution."
 
 
 class Pipeline:
@@ -188,7 +200,7 @@ class Pipeline:
             )
         paper = self.read()
         digest = self.digest(paper)
-        contribution = self.classify(digest, paper.abstract)
+        contribution = self.classify(digest, paper)
         blueprint = self.library.blueprints().get(contribution["kind"])
         if blueprint is not None:
             return self.run_blueprint(paper, digest, blueprint, contribution)
@@ -240,16 +252,22 @@ class Pipeline:
         self.step("digest", "digest", do)
         return Digest.model_validate_json(self.run.load_text("digest.json") or "{}")
 
-    def classify(self, digest: Digest, abstract: str = "") -> dict[str, Any]:
+    def classify(self, digest: Digest, paper: Paper) -> dict[str, Any]:
         """The kind of the paper's contribution, which picks its blueprint ("other": none)."""
         blueprints = self.library.blueprints()
 
         def do() -> dict[str, Any]:
-            schema = bp.contribution_schema(sorted(blueprints))
-            ask = bp.classify_ask(blueprints, abstract)
-            messages = self._fit(pl.preamble(digest.render()), [ask], 120)
-            answer = self.model.chat(messages, schema=schema, temperature=0)
-            found = answer.model_dump()
+            if paper.abstract:
+                ask = bp.proposal_ask(paper.abstract, paper.title, digest.outline)
+                messages = [Message("system", CLASSIFIER), Message("user", ask)]
+            else:  # no abstract to go by: the digest is the paper's summary
+                messages = self._fit(pl.preamble(digest.render()), [bp.proposal_ask()], 160)
+            proposal = self.model.chat(messages, schema=bp.Proposal, temperature=0)
+            ask = bp.kind_ask(blueprints, proposal)
+            reply = self.model.chat(
+                [Message("system", CLASSIFIER), Message("user", ask)], max_tokens=8, temperature=0
+            )
+            found = {"kind": bp.parse_kind(reply.text, [*blueprints, bp.OTHER]), **proposal.model_dump()}
             skill = blueprints.get(found["kind"])
             found["blueprint"] = skill.name if skill else None
             found["version"] = skill.version if skill else None
@@ -535,10 +553,18 @@ class Pipeline:
             others = self._interfaces([n for n in editable if n != name])
             unit = failing_unit(files[name], name, failure.error)
             if unit is not None:
-                ask = unit_ask(name, unit, error, others, interface(name, files[name]))
-                messages = self._fit(system, [ask], UNIT_TOKENS)
-                reply = self.model.chat(messages, max_tokens=UNIT_TOKENS, until=repeating)
-                new, why = splice(files[name], unit, reply.text)
+                context = interface(name, files[name])
+                for again in (False, True):
+                    ask = unit_ask(name, unit, error, others, context, files[name], again=again)
+                    messages = self._fit(system, [ask], UNIT_TOKENS)
+                    # A reply that changed nothing is asked once more, told so, and sampled.
+                    temperature = 0.7 if again else None
+                    reply = self.model.chat(
+                        messages, max_tokens=UNIT_TOKENS, until=repeating, temperature=temperature
+                    )
+                    new, why = splice(files[name], unit, reply.text)
+                    if new is not None or why != SAME_CODE:
+                        break
                 what = f"{name}: {unit.qualname}"
             else:
                 local = {n.split("/")[0].removesuffix(".py") for n in files}

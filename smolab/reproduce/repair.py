@@ -20,6 +20,7 @@ from .verify import Failure, Verification
 # imported, hides every other error; an undefined name deep in a function only fails when run.
 PRIORITY = ("parse", "imports", "main", "ruff", "tests")
 MAX_ERROR_CHARS = 2500
+SAME_CODE = "the reply is the same code"
 
 
 def targets(
@@ -145,13 +146,38 @@ def failing_unit(code: str, name: str, error: str) -> Unit | None:
     return Unit(qual, start, end, source)
 
 
-def unit_ask(name: str, unit: Unit, error: str, interfaces: str, context: str) -> str:
+_RAISED = re.compile(r"^(?:E\s+)?([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)\b.*)$", re.M)
+
+
+def pinpoint(code: str, name: str, error: str) -> str:
+    """The one line of ``name`` the error was raised from and what was raised, e.g. "line 15,
+    `loss = F.mse(a, b)`, raises ValueError: ...": a small model fixes a line it is shown far more
+    often than one it has to find in a page of traceback."""
+    lines = _lines_in(error, name)
+    raised = _RAISED.findall(error)
+    if not lines or not raised:
+        return ""
+    source = code.splitlines()
+    n = lines[-1]
+    text = source[n - 1].strip() if 0 < n <= len(source) else ""
+    return f"Line {n} of {name}, `{text}`, raises {raised[-1].strip()[:300]}"
+
+
+def unit_ask(
+    name: str, unit: Unit, error: str, interfaces: str, context: str, code: str = "", again: bool = False
+) -> str:
     parts = [f"`{unit.qualname}` in {name} fails. The error:\n{error}"]
+    if code and (where := pinpoint(code, name, error)):
+        parts.append(where)
     if interfaces:
         parts.append(f"The other files (their interfaces):\n{interfaces}")
     if context:
         parts.append(f"{name} around it (its interface):\n{context}")
     parts.append(f"The failing `{unit.qualname}`:\n```python\n{textwrap.dedent(unit.source)}```")
+    if again:
+        parts.append(
+            "A first reply returned this code unchanged, and the error stays: change the line that fails."
+        )
     parts.append(
         f"Fix `{unit.qualname}` so the error goes away; keep its name and what works. Reply with the "
         "corrected definition only (the complete def, nothing else) in one ```python block."
@@ -187,7 +213,7 @@ def splice(code: str, unit: Unit, reply: str) -> tuple[str | None, str]:
     placed = textwrap.indent(segment, indent).splitlines()
     out = "\n".join([*lines[: unit.start - 1], *placed, *lines[unit.end :]]) + "\n"
     if out == code:
-        return None, "the reply is the same code"
+        return None, SAME_CODE
     if parse_error(out):
         return None, f"spliced in, {out and parse_error(out)}"
     return out, ""
