@@ -94,6 +94,11 @@ def test_the_kind_is_the_first_one_the_reply_names():
     assert parse_kind("It is an optimizer, not a schedule", kinds) == "optimizer"
     assert parse_kind("a learning-rate thing", kinds) == "other"
     assert parse_kind("multilayer", kinds) == "other"  # whole words only
+    # A proposal named as a block is the layer blueprint's, however architectural it sounds.
+    se = Proposal(proposes="a novel architectural unit, the SE block", data="image", name="SE")
+    net = Proposal(proposes="a deep network of stacked convolutions", data="image", name="VGG")
+    assert parse_kind("architecture", [*kinds, "architecture"], se) == "layer"
+    assert parse_kind("architecture", [*kinds, "architecture"], net) == "architecture"
 
 
 def test_a_stand_in_method_fails_the_contract_and_repair_replaces_it(paper, tmp_path):

@@ -85,11 +85,24 @@ def kind_ask(blueprints: dict[str, Skill], proposal: Proposal) -> str:
     )
 
 
-def parse_kind(reply: str, kinds: list[str]) -> str:
+# A proposal named as a part (an "SE block", a "gating unit") is a layer, even when the paper
+# calls it architectural: the blueprint for a block stacks it in a network the skeleton owns.
+PART = re.compile(r"\b(?:block|unit|module|cell)s?\b", re.I)
+
+
+def parse_kind(reply: str, kinds: list[str], proposal: Proposal | None = None) -> str:
     """The kind the reply names first (``other`` when it names none)."""
     text = reply.lower()
     found = [(m.start(), k) for k in kinds if (m := re.search(rf"\b{re.escape(k)}\b", text))]
-    return min(found)[1] if found else OTHER
+    kind = min(found)[1] if found else OTHER
+    if (
+        kind == "architecture"
+        and "layer" in kinds
+        and proposal
+        and PART.search(f"{proposal.name} {proposal.proposes}")
+    ):
+        return "layer"
+    return kind
 
 
 def name_reference(code: str) -> str | None:

@@ -267,7 +267,10 @@ class Pipeline:
             reply = self.model.chat(
                 [Message("system", CLASSIFIER), Message("user", ask)], max_tokens=8, temperature=0
             )
-            found = {"kind": bp.parse_kind(reply.text, [*blueprints, bp.OTHER]), **proposal.model_dump()}
+            found = {
+                "kind": bp.parse_kind(reply.text, [*blueprints, bp.OTHER], proposal),
+                **proposal.model_dump(),
+            }
             skill = blueprints.get(found["kind"])
             found["blueprint"] = skill.name if skill else None
             found["version"] = skill.version if skill else None
