@@ -205,3 +205,7 @@ def test_the_proposal_is_asked_from_the_papers_own_words():
     )
     assert "- schedule: a learning-rate schedule (warm-up, step decay" in kinds
     assert "Repository skeleton" not in kinds and "The model writes" not in kinds
+
+
+def test_the_proposal_schema_carries_no_text_a_model_could_copy():
+    assert "description" not in Proposal.model_json_schema()

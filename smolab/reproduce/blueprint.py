@@ -27,10 +27,10 @@ OTHER = "other"
 INPUTS = ("vector", "image", "sequence")
 
 
+# What the paper proposes, asked before its kind: a small model sorts a named thing far better
+# than a page of abstract. (No docstring: it would reach the prompt as the schema's description,
+# and small models copy it into their answers.)
 class Proposal(BaseModel):
-    """What the paper proposes, in its own words first: a small model sorts a named thing far
-    better than a page of abstract."""
-
     proposes: str = Field(max_length=100, description="what the paper proposes, in a few words")
     data: Literal[INPUTS] = Field(description="the data the method works on")  # type: ignore[valid-type]
     name: str = Field(max_length=60, description="the method's name in the paper")
