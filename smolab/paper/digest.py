@@ -170,17 +170,21 @@ INSTRUCTIONS = (
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])")
 
 
+def sentences_of(paragraph: str) -> list[str]:
+    """A paragraph's sentences, each on one line of single spaces."""
+    return [" ".join(t.split()) for t in SENTENCE_END.split(paragraph) if t.strip()]
+
+
 def number_sentences(text: str, start: int, table: dict[int, str]) -> tuple[str, int]:
     """Prefix each sentence with (S<n>), recording n -> sentence; so a model cites, never quotes."""
     out = []
     n = start
     for para in text.split("\n"):
         parts = []
-        for sentence in SENTENCE_END.split(para):
-            if sentence.strip():
-                table[n] = sentence.strip()
-                parts.append(f"(S{n}) {sentence.strip()}")
-                n += 1
+        for sentence in sentences_of(para):
+            table[n] = sentence
+            parts.append(f"(S{n}) {sentence}")
+            n += 1
         out.append(" ".join(parts))
     return "\n".join(out), n
 
@@ -211,10 +215,7 @@ def fact_sentences(paper: Paper, max_tokens: int, count: Callable[[str], int], t
     ]
     for order, (head, text) in enumerate(sections):
         for para in text.split("\n"):
-            for sentence in SENTENCE_END.split(para):
-                sentence = " ".join(sentence.split())
-                if not sentence:
-                    continue
+            for sentence in sentences_of(para):
                 table[n] = sentence
                 if re.search(r"\d", sentence) and not NOT_FACTS.search(head) and len(sentence) < 600:
                     rank = len(FACT_WORDS.findall(sentence)) - 2 * len(CITATION.findall(sentence))
@@ -511,14 +512,13 @@ def digest_paper(
     schema: type[ChunkDigest] | type[ChunkFacts] = ChunkDigest
     if facts_tokens and ask_overview_questions:
         schema = ChunkFacts
-        numbered_pieces = [fact_sentences(paper, min(room, facts_tokens), count, sentences)]
+        pieces = [fact_sentences(paper, min(room, facts_tokens), count, sentences)]
     else:
         # Sentence numbers add about a tenth to a chunk; leave room for them.
-        numbered_pieces, next_id = [], 1
+        pieces, next_id = [], 1
         for piece in chunks(paper, int(min(room, chunk_tokens) * 0.85), count):
             numbered, next_id = number_sentences(piece, next_id, sentences)
-            numbered_pieces.append(numbered)
-    pieces = numbered_pieces
+            pieces.append(numbered)
     parts: list[ChunkDigest | ChunkFacts] = []
     skipped = 0
     for i, numbered in enumerate(pieces):
