@@ -223,3 +223,14 @@ def test_fuzzed_pdfs_give_a_paper_or_a_clear_error(tmp_path_factory, edits, cut)
     except PaperReadError as err:
         assert "\n" not in str(err)
     assert time.perf_counter() - start < 20  # no hang
+
+
+def test_keyboard_symbols_in_computer_modern_read_as_the_fonts_math():
+    from smolab.paper.pdf.glyphs import repair
+
+    assert repair("\u2713", "ABCDEF+CMMI10") == "θ" and repair("\u21b5", "CMMI7") == "α"
+    assert repair("\u21e0P", "CMSY10") == "∼P" and repair("\uf8ff", "CMSY7") == "≤"
+    assert repair("kr", "CMSY10") == "‖∇" and repair("D2D", "CMSY10") == "D∈D"  # capitals stay
+    assert repair("\u21e5 \u21e4", "CMEX10") == "[ ]" and repair("\u21e5", "CMSY10") == "×"
+    assert repair("x\u2713", "CMR10") == "x\u2713"  # a text font's code 0x12 is an accent, kept
+    assert repair("kr \u2713", "NimbusRomNo9L-Regu") == "kr \u2713"  # other fonts are honest

@@ -15,7 +15,8 @@ import pytest
 
 from smolab.models import ChatDefaults, ChatModel, ScriptedBackend
 from smolab.paper import read_pdf
-from smolab.paper.digest import digest_paper
+from smolab.paper.digest import digest_paper, key_equations
+from smolab.paper.pdf.glyphs import KEYBOARD_CODE
 
 PAPERS = Path(__file__).resolve().parents[1].parent / "shared" / "papers"
 
@@ -243,6 +244,31 @@ def test_annotations_are_not_read_as_the_paper(papers):
     cutout = papers["dev/1708.04552_cutout.pdf"]  # carries Chinese notes in free-text annotations
     text = cutout.full_text() + " ".join(f.caption for f in cutout.figures)
     assert not re.search(r"[\u4e00-\u9fff]", text)
+
+
+# A piece of the method's own equation, read legibly, that its key equations must hold.
+METHOD_EQUATION = {
+    "dev/1608.03983_sgdr.pdf": "cos(",
+    "dev/1704.00028_wgan_gp.pdf": "‖∇",  # the gradient penalty, with its norm and nabla restored
+    "dev/1709.01507_senet.pdf": "σ(W2δ(W1z))",
+    "dev/1710.05941_swish.pdf": "σ(βx)",
+    "dev/1803.08494_groupnorm.pdf": "C/G",
+    "dev/2016_center_loss.pdf": "∥xi − cyi ∥2",
+}
+
+
+@pytest.mark.parametrize("name", sorted(METHOD_EQUATION))
+def test_key_equations_are_the_methods_and_legible(papers, name):
+    equations = key_equations(papers[name])
+    assert any(METHOD_EQUATION[name] in e for e in equations), equations
+    assert not any("if x < 0" in e for e in equations)  # the baselines of the set-up section
+    assert not any(c in KEYBOARD_CODE for e in equations for c in e)
+
+
+def test_no_paper_reads_math_as_keyboard_symbols(papers):
+    for name, paper in papers.items():
+        text = paper.full_text() + "".join(e.text for e in paper.equations)
+        assert not [c for c in text if c in KEYBOARD_CODE], name
 
 
 def _maximal_reply(messages, params) -> str:

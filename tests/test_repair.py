@@ -17,7 +17,7 @@ from smolab.reproduce.fixes import (
     import_undefined_names,
     repoint_local_imports,
 )
-from smolab.reproduce.repair import failing_unit, splice
+from smolab.reproduce.repair import failing_unit, splice, unit_ask
 
 from .scripted_author import PAPER_TEX, Author, author_model
 from .test_skills import STAND_IN
@@ -125,6 +125,25 @@ def test_the_failing_method_is_found_from_the_traceback_and_the_fix_spliced_in_p
     )
     # An error at module level points at no function: the whole file is repaired.
     assert failing_unit(FAILING, "method.py", 'File "/work/method.py", line 1, in <module>') is None
+
+
+def test_a_block_that_creates_itself_is_named_as_a_recursion_in_the_repair_ask():
+    code = (
+        "from torch import nn\n\n\nclass Block(nn.Module):\n    def __init__(self, dim):\n"
+        "        super().__init__()\n        self.blocks = nn.Sequential(*[Block(dim) for _ in range(3)])\n"
+    )
+    error = (
+        'File "/workspace/method.py", line 7, in __init__\n'
+        "    self.blocks = nn.Sequential(*[Block(dim) for _ in range(3)])\n"
+        "RecursionError: maximum recursion depth exceeded"
+    )
+    unit = failing_unit(code, "method.py", error)
+    assert unit is not None and unit.qualname == "Block.__init__"
+    ask = unit_ask("method.py", unit, error, "", "", code)
+    assert "Line 7 of method.py" in ask and "`Block` creates a `Block` inside itself" in ask
+    # A method that builds other classes gets no such line.
+    other = code.replace("[Block(dim)", "[nn.Linear(dim, dim)")
+    assert "inside itself" not in unit_ask("method.py", unit, error, "", "", other)
 
 
 @pytest.fixture

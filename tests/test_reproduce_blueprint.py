@@ -18,10 +18,12 @@ from smolab.reproduce.blueprint import (
     config_text,
     init_attributes,
     kind_ask,
+    method_ask,
     method_config,
     method_defaults,
     name_reference,
     parse_kind,
+    pitch,
     proposal_ask,
     reference_ask,
 )
@@ -65,9 +67,10 @@ def test_the_kind_picks_the_blueprint_and_the_model_writes_only_the_method(paper
     assert config["method"] == {"hidden": 128} and config["data"]["input"] == "sequence"
     assert "smoke" in config
     assert summary["checks"]["tests"]["ok"] and summary["checks"]["main"]["ok"]
-    assert "the `blueprint-layer` blueprint (version 1)" in (out / "REPORT.md").read_text()
+    version = SkillLibrary().get("blueprint-layer").version
+    assert f"the `blueprint-layer` blueprint (version {version})" in (out / "REPORT.md").read_text()
     contribution = json.loads((out / ".smolab" / "contribution.json").read_text())
-    assert contribution["kind"] == "layer" and contribution["version"] == "1"
+    assert contribution["kind"] == "layer" and contribution["version"] == version
 
 
 def test_the_classification_prompt_offers_every_blueprint(paper, tmp_path):
@@ -99,6 +102,19 @@ def test_the_kind_is_the_first_one_the_reply_names():
     net = Proposal(proposes="a deep network of stacked convolutions", data="image", name="VGG")
     assert parse_kind("architecture", [*kinds, "architecture"], se) == "layer"
     assert parse_kind("architecture", [*kinds, "architecture"], net) == "architecture"
+    # A kind whose line shares no word with the proposal gives way to the one that shares two.
+    lines = {
+        "optimizer": "an update rule for the weights (Adam, LARS)",
+        "schedule": "a learning-rate schedule (step decay, warm restarts)",
+        "layer": "a block inside a network",
+    }
+    restarts = Proposal(proposes="a warm restart technique for gradient descent", data="image", name="R")
+    assert parse_kind("optimizer", kinds, restarts, lines) == "schedule"
+    assert parse_kind("optimizer", kinds, restarts) == "optimizer"  # no lines, no overrule
+    adam = Proposal(proposes="adaptive moment estimates for the weights", data="image", name="Adam")
+    assert parse_kind("optimizer", kinds, adam, lines) == "optimizer"  # its own line shares a word
+    one = Proposal(proposes="a step-size rule", data="image", name="S")
+    assert parse_kind("layer", kinds, one, lines) == "layer"  # one shared word is not enough
 
 
 def test_a_stand_in_method_fails_the_contract_and_repair_replaces_it(paper, tmp_path):
@@ -182,6 +198,20 @@ def test_a_blocks_reference_sees_what_its_constructor_builds_and_not_its_forward
     assert (
         "self.norm = nn.LayerNorm(dim)" in ask and "y = x + g(x) * f(x)" in ask and "{attributes}" not in ask
     )
+
+
+def test_the_method_and_its_reference_are_told_what_the_paper_proposes():
+    contribution = {"name": "WGAN-GP", "proposes": "a gradient penalty on the critic"}
+    assert pitch(contribution) == "WGAN-GP: a gradient penalty on the critic"
+    assert pitch({"proposes": "a penalty"}) == "a penalty" and pitch({}) == ""
+    skill = SkillLibrary().blueprints()["loss"]
+    digest = Digest(equations=["L = D(x~) - D(x) + lambda (||grad D(x^)|| - 1)^2"])
+    method = method_ask(skill, digest, None, pitch(contribution))
+    assert method.startswith("The paper proposes: WGAN-GP: a gradient penalty on the critic\n\n")
+    fidelity = skill.fidelity()
+    assert fidelity is not None
+    assert "The paper proposes: WGAN-GP" in reference_ask(fidelity[0], digest, "", pitch(contribution))
+    assert "The paper proposes" not in method_ask(skill, digest, None)
 
 
 def test_a_reference_function_named_otherwise_is_aliased_and_one_without_a_function_dropped():

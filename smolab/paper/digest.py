@@ -365,16 +365,56 @@ def outline(paper: Paper, limit: int = 16) -> list[str]:
     return [f"{s.number + ' ' if s.number else ''}{s.title}"[:80] for s in titles][:limit]
 
 
-def key_equations(paper: Paper, limit: int = 6) -> list[str]:
-    """The first equations of the method, one line each, shortest form the paper gives."""
-    out = []
-    for e in paper.equations:
+# Sections whose displays are rarely the method's own: proofs, bounds, baselines, set-up.
+NOT_METHOD_EQUATION = re.compile(
+    r"introduction|related|background|preliminar|proof|theorem|lemma|appendix|experiment|set.?up|"
+    r"implementation|evaluation|result|discussion|conclusion",
+    re.I,
+)
+BOUND = re.compile(r"\bTheorem\b|\bLemma\b|≤ ?O\b|\bO ?\(")
+WORD = re.compile(r"[A-Za-z][A-Za-z-]{3,}")
+PLAIN_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "with from that this these their which where when than then into over under using used also "
+        "such each more most only other show shows paper method methods model models network networks "
+        "deep learning neural training propose proposed approach results based work state improve",
+    )
+)
+
+
+def stems(text: str) -> set[str]:
+    """Content words cut to five letters, so "penalize" and "penalty" meet."""
+    return {w.lower()[:5] for w in WORD.findall(text) if w.lower() not in PLAIN_WORDS}
+
+
+def key_equations(paper: Paper, limit: int = 8) -> list[str]:
+    """The method's equations, one line each, in the paper's order: the displays of the sections
+    that the title and abstract speak of first, those of proofs, bounds, related work and
+    experimental set-up left out when any other remains; plots and lists (read as displays) left
+    out too."""
+    focus = stems(f"{paper.title} {paper.abstract}")
+    scored = []
+    seen: set[str] = set()
+    for i, e in enumerate(paper.equations):
         line = " ".join(e.text.split())
-        if 8 <= len(line) <= 200 and line not in out:
-            out.append(line)
-        if len(out) == limit:
-            break
-    return out
+        digits = sum(c.isdigit() for c in line)
+        if not 8 <= len(line) <= 240 or line in seen or digits > len(line) / 4:
+            continue
+        seen.add(line)
+        section = e.source.section or ""
+        words = stems(section)
+        score = 2.0 * len(words & focus) / len(words) if words else 0.0
+        score += 1.0 if METHOD_TITLE.search(section) else 0.0
+        score -= 3.0 if NOT_METHOD_EQUATION.search(section) else 0.0
+        score -= 4.0 if BOUND.search(line) else 0.0
+        score -= 2.0 if "=" not in line and line.count(",") >= 4 else 0.0  # a list, not an equation
+        score += 0.5 if re.search(r"\(\d{1,2}\)", line) else 0.0  # numbered: a display of its own
+        scored.append((score, i, line[:200]))
+    if any(score >= 0 for score, _, _ in scored):
+        scored = [t for t in scored if t[0] >= 0]
+    chosen = sorted(scored, key=lambda t: (-t[0], t[1]))[:limit]
+    return [line for _, _, line in sorted(chosen, key=lambda t: t[1])]
 
 
 def _method_text(paper: Paper, words: int = 350) -> str:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, Field
 
-from ..paper.digest import UNKNOWN, Digest
+from ..paper.digest import UNKNOWN, Digest, stems
 from ..skills import Skill
 from .code import init_of
 from .plan import config_value, yaml_line
@@ -90,18 +90,28 @@ def kind_ask(blueprints: dict[str, Skill], proposal: Proposal) -> str:
 PART = re.compile(r"\b(?:block|unit|module|cell)s?\b", re.I)
 
 
-def parse_kind(reply: str, kinds: list[str], proposal: Proposal | None = None) -> str:
-    """The kind the reply names first (``other`` when it names none)."""
+def parse_kind(
+    reply: str, kinds: list[str], proposal: Proposal | None = None, lines: dict[str, str] | None = None
+) -> str:
+    """The kind the reply names first (``other`` when it names none), overruled in two plain
+    cases: a part named as a block is a layer, and a kind whose line shares no word with the
+    proposal gives way to the one kind whose line shares two or more ("a warm restart technique
+    for SGD" named an optimizer, where the schedule's line lists warm restarts)."""
     text = reply.lower()
     found = [(m.start(), k) for k in kinds if (m := re.search(rf"\b{re.escape(k)}\b", text))]
     kind = min(found)[1] if found else OTHER
-    if (
-        kind == "architecture"
-        and "layer" in kinds
-        and proposal
-        and PART.search(f"{proposal.name} {proposal.proposes}")
-    ):
+    if proposal is None:
+        return kind
+    said = f"{proposal.name} {proposal.proposes}"
+    if kind == "architecture" and "layer" in kinds and PART.search(said):
         return "layer"
+    if lines and kind in lines:
+        words = stems(said)
+        shared = {k: len(words & stems(line)) for k, line in lines.items()}
+        best = max(shared.values())
+        leaders = [k for k, n in shared.items() if n == best]
+        if shared[kind] == 0 and best >= 2 and len(leaders) == 1:
+            return leaders[0]
     return kind
 
 
@@ -133,7 +143,16 @@ def data_input(skill: Skill, data: str) -> str | None:
     return data if data in skill.metadata.get("inputs", "").split() else None
 
 
-def method_ask(skill: Skill, digest: Digest, data: str | None) -> str:
+def pitch(contribution: dict[str, Any]) -> str:
+    """The proposal in one line ("Swish: a new activation function"), "" when none was read."""
+    name, proposes = contribution.get("name", ""), contribution.get("proposes", "")
+    return f"{name}: {proposes}" if name and proposes else proposes or name
+
+
+def method_ask(skill: Skill, digest: Digest, data: str | None, proposes: str = "") -> str:
+    """What to write into the skeleton: the paper's proposal (the classifier's words, so that a
+    GAN paper's new penalty is not written as the plain GAN it improves), its equations, the
+    values it states and the blueprint's instructions."""
     equations = "\n".join(f"- {e}" for e in digest.equations) or "- (none extracted; follow the method text)"
     # Training settings are the skeleton's, unless training is what the method is (an optimizer).
     own_training = skill.metadata.get("training") == "method"
@@ -142,9 +161,8 @@ def method_ask(skill: Skill, digest: Digest, data: str | None) -> str:
         for h in digest.hyperparameters
         if h.value != UNKNOWN and (own_training or not TRAINING.search(h.name))
     ]
-    parts = [
-        f"The paper's equations:\n{equations}",
-    ]
+    parts = [f"The paper proposes: {proposes}"] if proposes else []
+    parts.append(f"The paper's equations:\n{equations}")
     if stated:
         parts.append(
             "Values the paper states (use those that belong to this module):\n" + "\n".join(stated[:12])
@@ -177,7 +195,7 @@ def init_attributes(code: str, cls: str) -> str:
     return "\n".join(lines[:20])
 
 
-def reference_ask(instructions: str, digest: Digest, attributes: str = "") -> str:
+def reference_ask(instructions: str, digest: Digest, attributes: str = "", proposes: str = "") -> str:
     """The reference is written from the equations, in its own call, never seeing the method's
     forward pass, so that comparing the two can catch a method that is not the paper's. A block
     with weights shows its constructor's attributes, so that both sides share the weights."""
@@ -185,7 +203,8 @@ def reference_ask(instructions: str, digest: Digest, attributes: str = "") -> st
         instructions = instructions.replace("{attributes}", attributes or "# (none)")
     equations = "\n".join(f"- {e}" for e in digest.equations) or "- (none extracted; follow the method text)"
     stated = [f"- {h.name} = {h.value}" for h in digest.hyperparameters if h.value != UNKNOWN]
-    parts = [f"The paper's equations:\n{equations}"]
+    parts = [f"The paper proposes: {proposes}"] if proposes else []
+    parts.append(f"The paper's equations:\n{equations}")
     if stated:
         parts.append("Values the paper states:\n" + "\n".join(stated[:12]))
     parts += [

@@ -264,11 +264,12 @@ class Pipeline:
                 messages = self._fit(pl.preamble(digest.render()), [bp.proposal_ask()], 160)
             proposal = self.model.chat(messages, schema=bp.Proposal, temperature=0)
             ask = bp.kind_ask(blueprints, proposal)
+            lines = {kind: bp.kind_line(skill) for kind, skill in blueprints.items()}
             reply = self.model.chat(
                 [Message("system", CLASSIFIER), Message("user", ask)], max_tokens=8, temperature=0
             )
             found = {
-                "kind": bp.parse_kind(reply.text, [*blueprints, bp.OTHER], proposal),
+                "kind": bp.parse_kind(reply.text, [*blueprints, bp.OTHER], proposal, lines),
                 **proposal.model_dump(),
             }
             skill = blueprints.get(found["kind"])
@@ -293,7 +294,9 @@ class Pipeline:
         system = pl.preamble(digest.render(), pl.render_overall(overall))
 
         def write_method() -> dict[str, Any]:
-            return self._write_code(system, method, bp.method_ask(skill, digest, data))
+            return self._write_code(
+                system, method, bp.method_ask(skill, digest, data, bp.pitch(contribution))
+            )
 
         fidelity = skill.fidelity()
         parts = 2 if fidelity else 1
@@ -305,7 +308,7 @@ class Pipeline:
             def write_reference() -> dict[str, Any]:
                 # Its own call, from the digest and equations, never the method module.
                 attributes = bp.init_attributes(self.run.read_file(method), cls)
-                ask = bp.reference_ask(fidelity[0], digest, attributes)
+                ask = bp.reference_ask(fidelity[0], digest, attributes, bp.pitch(contribution))
                 written = self._write_code(pl.preamble(digest.render()), REFERENCE, ask)
                 code = self.run.read_file(REFERENCE)
                 named = bp.name_reference(code) if written["parses"] else None

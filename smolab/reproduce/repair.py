@@ -163,12 +163,32 @@ def pinpoint(code: str, name: str, error: str) -> str:
     return f"Line {n} of {name}, `{text}`, raises {raised[-1].strip()[:300]}"
 
 
+def constructs_itself(code: str, qualname: str) -> str:
+    """The class that ``qualname`` (a method) creates an instance of while being one ("Block"
+    calling ``Block(...)`` in its ``__init__``), else "": a recursion a small model does not see."""
+    cls = qualname.split(".")[0] if "." in qualname else ""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return ""
+    node = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls), None)
+    if node is None:
+        return ""
+    called = {c.func.id for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)}
+    return cls if cls in called else ""
+
+
 def unit_ask(
     name: str, unit: Unit, error: str, interfaces: str, context: str, code: str = "", again: bool = False
 ) -> str:
     parts = [f"`{unit.qualname}` in {name} fails. The error:\n{error}"]
     if code and (where := pinpoint(code, name, error)):
         parts.append(where)
+    if code and (cls := constructs_itself(code, unit.qualname)):
+        parts.append(
+            f"`{cls}` creates a `{cls}` inside itself, which creates another, without end: "
+            f"remove that; `{cls}` is one {cls}, built from torch layers."
+        )
     if interfaces:
         parts.append(f"The other files (their interfaces):\n{interfaces}")
     if context:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PaperReadError
+from .glyphs import repair
 
 BOLD_FLAG, ITALIC_FLAG = 16, 2
 BOLD_NAME = re.compile(r"Bold|Medi|Semi|Heavy|Black|Demi|CMBX|CMB\d", re.I)
@@ -354,6 +355,9 @@ def extract(doc: Any) -> list[Block]:
         for b in data["blocks"]:
             if b.get("type") != 0:
                 continue
+            for ln in b["lines"]:
+                for s in ln["spans"]:
+                    s["text"] = repair(s["text"], s["font"])
             lines = _block_lines(b["lines"], pno + 1, numbers)
             if lines:
                 page_blocks.append(Block(lines, tuple(b["bbox"]), pno + 1))
