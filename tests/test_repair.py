@@ -16,6 +16,7 @@ from smolab.reproduce.fixes import (
     drop_uninstalled_imports,
     import_undefined_names,
     repoint_local_imports,
+    repoint_missing_attributes,
 )
 from smolab.reproduce.repair import failing_unit, splice, unit_ask
 
@@ -71,6 +72,25 @@ def test_required_constructor_arguments_get_the_papers_value_or_a_usual_default(
     odd = code.replace("dropout", "zeta_knob")
     same, fixes = default_required_args("method.py", odd, "Block", 1, {})
     assert same == odd and any("`zeta_knob` needs a default" in f.what and not f.applied for f in fixes)
+
+
+def test_a_function_called_on_the_wrong_torch_module_is_repointed_to_the_one_that_has_it():
+    files = {
+        "method.py": "import torch\nfrom torch.nn import functional as F\n\n\n"
+        "def loss(d):\n    return -F.log(d).mean() + F.softplus(d).mean()\n",
+        "other.py": "import torch.nn.functional as F\n\nx = F.log(2.0)\n",
+    }
+    error = "AttributeError: module 'torch.nn.functional' has no attribute 'log'"
+    fixes = repoint_missing_attributes(files, error)
+    assert "-torch.log(d).mean() + F.softplus(d).mean()" in files["method.py"]  # F.softplus exists
+    assert files["other.py"].startswith("import torch\n") and "x = torch.log(2.0)" in files["other.py"]
+    assert [f.file for f in fixes] == ["method.py", "other.py"] and "`torch.log` used instead" in fixes[
+        0
+    ].what
+    # Without the error, or for a name no torch module has, nothing changes.
+    same = {"a.py": "from torch.nn import functional as F\ny = F.log(1)\n"}
+    assert repoint_missing_attributes(same, "") == [] and "F.log" in same["a.py"]
+    assert repoint_missing_attributes(same, "module 'torch.nn.functional' has no attribute 'nothing'") == []
 
 
 def test_every_deterministic_fix_in_one_pass():

@@ -231,11 +231,93 @@ def default_required_args(
     return new, fixes
 
 
+# Where a function a model called on the wrong torch module lives instead (``F.log`` is
+# ``torch.log``; ``torch.softplus`` is ``F.softplus``), in the order to try.
+ELSEWHERE = {
+    "torch.nn.functional": ("torch", "torch.special"),
+    "torch": ("torch.nn.functional", "torch.special", "torch.linalg"),
+    "torch.special": ("torch", "torch.nn.functional"),
+}
+MISSING_ATTRIBUTE = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
+
+
+def _has(module: str, attr: str) -> bool:
+    try:
+        return hasattr(importlib.import_module(module), attr)
+    except ImportError:
+        return False
+
+
+def module_aliases(tree: ast.AST) -> dict[str, str]:
+    """The module each imported name stands for: ``F`` for ``torch.nn.functional``."""
+    out: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    out[a.asname] = a.name
+                else:
+                    out[a.name.split(".")[0]] = a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                out[a.asname or a.name] = f"{node.module}.{a.name}"
+    return out
+
+
+def repoint_missing_attributes(files: dict[str, str], errors: str) -> list[Fix]:
+    """A call the errors say a torch module lacks (``module 'torch.nn.functional' has no
+    attribute 'log'``), re-pointed to the torch module that has it, in every file."""
+    fixes: list[Fix] = []
+    for module, attr in sorted(set(MISSING_ATTRIBUTE.findall(errors))):
+        home = next((m for m in ELSEWHERE.get(module, ()) if _has(m, attr)), None)
+        if home is None:
+            continue
+        for name, code in files.items():
+            try:
+                tree = ast.parse(code)
+            except SyntaxError:
+                continue
+            aliases = module_aliases(tree)
+
+            def resolves(expr: ast.expr, target: str, aliases: dict[str, str] = aliases) -> bool:
+                dotted = ast.unparse(expr)
+                head = dotted.split(".")[0]
+                return head in aliases and aliases[head] + dotted[len(head) :] == target
+
+            wrong = [
+                n
+                for n in ast.walk(tree)
+                if isinstance(n, ast.Attribute) and n.attr == attr and resolves(n.value, module)
+            ]
+            if not wrong:
+                continue
+            alias = next((a for a, m in aliases.items() if m == home), None)
+            lines = code.splitlines()
+            for n in sorted(wrong, key=lambda n: (n.lineno, n.col_offset), reverse=True):
+                value = n.value
+                if value.lineno != value.end_lineno or value.end_col_offset is None:
+                    continue
+                line = lines[value.lineno - 1]
+                lines[value.lineno - 1] = (
+                    line[: value.col_offset] + (alias or home) + line[value.end_col_offset :]
+                )
+            new = "\n".join(lines) + "\n"
+            if alias is None:
+                new = insert_imports(new, [f"import {home}"])
+            files[name] = new
+            fixes.append(Fix(name, f"{name}: `{module}.{attr}` does not exist; `{home}.{attr}` used instead"))
+    return fixes
+
+
 def deterministic_fixes(
-    files: dict[str, str], method: tuple[str, str, int] | None = None, stated: dict[str, Any] | None = None
+    files: dict[str, str],
+    method: tuple[str, str, int] | None = None,
+    stated: dict[str, Any] | None = None,
+    errors: str = "",
 ) -> list[Fix]:
     """Every fix above on ``files`` (changed in place); ``method`` is (file, class, number of
-    leading arguments the skeleton passes) for a blueprint's method module."""
+    leading arguments the skeleton passes) for a blueprint's method module; ``errors`` the text of
+    the failures, for the fixes that start from an error."""
     local = {n.removesuffix(".py").split("/")[0] for n in files}
     fixes: list[Fix] = []
     for name in list(files):
@@ -243,6 +325,7 @@ def deterministic_fixes(
         fixes += found
     fixes += repoint_local_imports(files)
     fixes += import_undefined_names(files)
+    fixes += repoint_missing_attributes(files, errors)
     if method and method[0] in files:
         files[method[0]], found = default_required_args(
             method[0], files[method[0]], method[1], method[2], stated or {}

@@ -544,7 +544,7 @@ class Pipeline:
             known = bp.paper_values(Digest.model_validate_json(digest))
             stated = {bp.key(name): value for name, (value, verified, _) in known.items() if verified}
         before = dict(files)
-        fixes = deterministic_fixes(files, method, stated)
+        fixes = deterministic_fixes(files, method, stated, "\n".join(f.error for f in v.failures))
         for name in files:
             if files[name] != before[name]:
                 self.run.write_file(name, files[name])
