@@ -18,7 +18,7 @@ from smolab.reproduce.fixes import (
     repoint_local_imports,
     repoint_missing_attributes,
 )
-from smolab.reproduce.repair import failing_unit, splice, unit_ask
+from smolab.reproduce.repair import condense, failing_tests, failing_unit, splice, unit_ask
 
 from .scripted_author import PAPER_TEX, Author, author_model
 from .test_skills import STAND_IN
@@ -182,8 +182,41 @@ def test_a_round_that_fixes_nothing_ends_the_repair_and_rejections_are_recorded(
     record = json.loads((out / ".smolab" / "steps" / "repair__1.json").read_text())["result"]
     assert record["repaired"] == []
     assert record["rejected"] and record["rejected"][0]["reason"] == "the reply is the same code"
+    assert author.asked.count("repair:method.py") == 2  # asked once more, told it changed nothing
     verify = json.loads((out / ".smolab" / "steps" / "verify__1.json").read_text())["result"]
     assert verify["fixed"] == []
+
+
+def test_a_round_that_leaves_the_repository_worse_is_undone(paper, tmp_path):
+    out = tmp_path / "repo"
+    worse = STAND_IN + "\nraise RuntimeError('broken at import')\n"
+    author = Author(contribution="activation", method=STAND_IN, repaired_method=worse)
+    summary = reproduce(str(paper), out, author_model(author), options=Options(repair_rounds=3))
+    verifies = [
+        json.loads((out / ".smolab" / "steps" / f"verify__{r}.json").read_text())["result"] for r in (0, 1)
+    ]
+    assert verifies[1]["undone"] and verifies[1]["fixed"] == []  # the worse round is recorded as undone
+    assert verifies[1]["checks"] == verifies[0]["checks"] and summary["repair_rounds"] == 1
+    assert (out / "method.py").read_text() == STAND_IN  # the files went back
+
+
+def test_a_test_failure_reaches_the_model_as_the_test_and_what_was_raised():
+    error = (
+        "tests.test_contract::test_it_trains\ntests/test_contract.py:27: \n_ _ _ _ _ _ _ _\n\n"
+        "/venv/lib/python3.11/site-packages/torch/autograd/graph.py:979: in backward\n"
+        "    return Variable._execution_engine.run_backward(\n"
+        "E       RuntimeError: element 0 of tensors does not require grad\n_ _ _ _ _ _ _ _\n"
+        "tests/test_contract.py:27: RuntimeError"
+    )
+    short = condense(error)
+    assert "run_backward" not in short and "E       RuntimeError: element 0" in short
+    assert short.startswith("tests.test_contract::test_it_trains") and condense("plain") == "plain"
+    source = {
+        "tests/test_contract.py": "import torch\n\n\n"
+        "def test_it_trains():\n    loss = f()\n    loss.backward()\n"
+    }
+    assert failing_tests(error, source.get) == "def test_it_trains():\n    loss = f()\n    loss.backward()"
+    assert failing_tests("tests.test_other::test_x failed", source.get) == ""
 
 
 def test_unit_repair_fixes_a_failing_method_in_a_blueprint(paper, tmp_path):

@@ -39,6 +39,7 @@ from .fixes import deterministic_fixes
 from .repair import (
     SAME_CODE,
     apply_reply,
+    failing_tests,
     failing_unit,
     repair_ask,
     splice,
@@ -108,6 +109,11 @@ def fidelity_result(root: Path, last: Verification, digest: Digest) -> dict[str,
 
 
 CLASSIFIER = "You sort machine-learning papers by the kind of their main contribution."
+
+
+def score(v: Verification) -> tuple[int, int]:
+    """How far a repository got: checks passed, then tests passed (higher is better)."""
+    return sum(c.ok for c in v.checks), v.tests_passed
 
 
 class Pipeline:
@@ -497,16 +503,18 @@ class Pipeline:
         the free path); a failure that points at no editable file (a failing contract test,
         main.py in a blueprint) is the ``fallback`` file's. ``method`` is the blueprint's method
         module, class and the number of positional arguments its skeleton passes. A round whose
-        changes fix no failure ends the repair."""
+        changes fix no failure ends the repair; one that leaves the repository worse is undone."""
         editable = order if fallback != "main.py" else [*order, gen.TEST_FILE]
         rounds = self.options.repair_rounds
         results: list[Verification] = []
+        kept: dict[str, str | None] = {}
         for r in range(rounds + 1):
             if r > 0:
                 if results[-1].ok:
                     break
                 self._progress("repair", r - 1, rounds)
                 last = results[-1]
+                kept = {n: self._read(n) for n in editable}
 
                 def fix(last: Verification = last) -> dict[str, Any]:
                     return self._repair(system, last, editable, fallback, method)
@@ -516,11 +524,25 @@ class Pipeline:
             files = [f for f in self.run.repo_files() if f.endswith((".py", ".yaml", ".txt", ".md"))]
             before = results[-1] if results else None
 
-            def check(files: list[str] = files, before: Verification | None = before) -> dict[str, Any]:
+            def check(
+                files: list[str] = files,
+                before: Verification | None = before,
+                kept: dict[str, str | None] = kept,
+            ) -> dict[str, Any]:
                 result = verify(self.run.root, files, self.options.limits).to_dict()
-                if before is not None:
-                    now = {failure_key(f) for f in Verification.from_dict(result).failures}
-                    result["fixed"] = sorted(k for k in map(failure_key, before.failures) if k not in now)
+                if before is None:
+                    return result
+                now = Verification.from_dict(result)
+                if score(now) < score(before) and kept:
+                    # A round that leaves the repository worse is undone: the files go back to
+                    # what the last verification checked, and so does the record.
+                    for name, text in kept.items():
+                        if text is not None:
+                            self.run.write_file(name, text)
+                    worse = sorted(failure_key(f) for f in now.failures)
+                    return {**before.to_dict(), "fixed": [], "undone": worse}
+                keys = {failure_key(f) for f in now.failures}
+                result["fixed"] = sorted(k for k in map(failure_key, before.failures) if k not in keys)
                 return result
 
             checked = self.step(f"verify/{r}", "verify", check)
@@ -529,6 +551,11 @@ class Pipeline:
                 break  # the round fixed nothing; another like it would not either
         self._progress("verify", rounds + 1, rounds + 1)
         return results
+
+    def _read(self, rel: str) -> str | None:
+        """A file of the repository, None when it does not exist."""
+        path = self.run.root / rel
+        return path.read_text() if path.is_file() else None
 
     def _repair(
         self,
@@ -558,12 +585,13 @@ class Pipeline:
             error = failure.error + (f"\n{located[name]}" if name in located else "")
             others = self._interfaces([n for n in editable if n != name])
             unit = failing_unit(files[name], name, failure.error)
+            tests = failing_tests(failure.error, self._read) if failure.check == "tests" else ""
+            # A reply that changed nothing is asked once more, told so, and sampled.
             if unit is not None:
                 context = interface(name, files[name])
                 for again in (False, True):
-                    ask = unit_ask(name, unit, error, others, context, files[name], again=again)
+                    ask = unit_ask(name, unit, error, others, context, files[name], again=again, tests=tests)
                     messages = self._fit(system, [ask], UNIT_TOKENS)
-                    # A reply that changed nothing is asked once more, told so, and sampled.
                     temperature = 0.7 if again else None
                     reply = self.model.chat(
                         messages, max_tokens=UNIT_TOKENS, until=repeating, temperature=temperature
@@ -574,11 +602,17 @@ class Pipeline:
                 what = f"{name}: {unit.qualname}"
             else:
                 local = {n.split("/")[0].removesuffix(".py") for n in files}
-                ask = repair_ask(name, files[name], error, others, local)
-                messages = self._fit(system, [ask], CODE_TOKENS + 200)
-                reply = self.model.chat(messages, max_tokens=CODE_TOKENS + 200, until=repeating)
-                new = apply_reply(files[name], reply.text)
-                why = "" if new is not None else why_rejected(files[name], reply.text)
+                for again in (False, True):
+                    ask = repair_ask(name, files[name], error, others, local, tests, again)
+                    messages = self._fit(system, [ask], CODE_TOKENS + 200)
+                    temperature = 0.7 if again else None
+                    reply = self.model.chat(
+                        messages, max_tokens=CODE_TOKENS + 200, until=repeating, temperature=temperature
+                    )
+                    new = apply_reply(files[name], reply.text)
+                    why = "" if new is not None else why_rejected(files[name], reply.text)
+                    if new is not None or why != SAME_CODE:
+                        break
                 what = f"{name} (whole file)"
             if new is None:
                 rejected.append({"target": what, "check": failure.check, "reason": why})

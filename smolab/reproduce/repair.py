@@ -10,6 +10,7 @@ import ast
 import importlib.util
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..stack import stack_line
@@ -41,9 +42,50 @@ def targets(
             chosen.setdefault(name, []).append(f)
     out = []
     for name, failures in chosen.items():
-        text = "\n\n".join(f.error for f in failures)
+        text = "\n\n".join(condense(f.error) for f in failures)
         out.append(Failure(failures[0].check, name, text[:MAX_ERROR_CHARS]))
     return out
+
+
+_SEPARATOR = re.compile(r"\n_ _ _[ _]*\n")
+
+
+def condense(error: str) -> str:
+    """A pytest report without the frames inside installed libraries (torch's autograd engine,
+    pages of it), keeping their ``E`` lines: what was raised, without what a model cannot change."""
+    if "site-packages" not in error:
+        return error
+    kept = []
+    for block in _SEPARATOR.split(error):
+        if "site-packages" not in block:
+            kept.append(block.strip("\n"))
+            continue
+        raised = [ln for ln in block.splitlines() if ln.startswith("E ")]
+        if raised:
+            kept.append("\n".join(raised))
+    return "\n".join(kept)
+
+
+_TEST_ID = re.compile(r"^(tests[\w./]*)::(\w+)", re.M)
+
+
+def failing_tests(error: str, read: Callable[[str], str | None], limit: int = 3) -> str:
+    """The source of the tests the error names (``tests.test_contract::test_x``), read with
+    ``read`` from the repository: what a test checks says more than its assertion message."""
+    shown = []
+    for module, test in dict.fromkeys(_TEST_ID.findall(error)):
+        code = read(module.replace(".", "/") + ".py")
+        try:
+            tree = ast.parse(code or "")
+        except SyntaxError:
+            continue
+        node = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == test), None)
+        if node is not None and code:
+            lines = code.splitlines()[node.lineno - 1 : node.end_lineno][:30]
+            shown.append("\n".join(lines))
+        if len(shown) == limit:
+            break
+    return "\n\n".join(shown)
 
 
 _MISSING = re.compile(r"No module named '([\w.]+)'")
@@ -59,8 +101,18 @@ def missing_packages(error: str, local: set[str]) -> list[str]:
     return found
 
 
-def repair_ask(name: str, code: str, error: str, interfaces: str, local: set[str] | None = None) -> str:
+def repair_ask(
+    name: str,
+    code: str,
+    error: str,
+    interfaces: str,
+    local: set[str] | None = None,
+    tests: str = "",
+    again: bool = False,
+) -> str:
     parts = [f"The repository fails a check. The error:\n{error}"]
+    if tests:
+        parts.append(f"The failing tests:\n```python\n{tests}\n```")
     missing = missing_packages(error, local or set())
     if missing:
         # Small models keep the import and patch around it unless told it can never work.
@@ -72,6 +124,10 @@ def repair_ask(name: str, code: str, error: str, interfaces: str, local: set[str
     if interfaces:
         parts.append(f"The other files (their interfaces):\n{interfaces}")
     parts.append(f"The current {name}:\n```python\n{code}```")
+    if again:
+        parts.append(
+            f"A first reply returned {name} unchanged, and the tests still fail: change what they check."
+        )
     parts.append(
         f"Fix {name} so the check passes. Keep what works. Reply with the complete corrected {name} "
         "in one ```python block."
@@ -179,9 +235,18 @@ def constructs_itself(code: str, qualname: str) -> str:
 
 
 def unit_ask(
-    name: str, unit: Unit, error: str, interfaces: str, context: str, code: str = "", again: bool = False
+    name: str,
+    unit: Unit,
+    error: str,
+    interfaces: str,
+    context: str,
+    code: str = "",
+    again: bool = False,
+    tests: str = "",
 ) -> str:
     parts = [f"`{unit.qualname}` in {name} fails. The error:\n{error}"]
+    if tests:
+        parts.append(f"The failing tests:\n```python\n{tests}\n```")
     if code and (where := pinpoint(code, name, error)):
         parts.append(where)
     if code and (cls := constructs_itself(code, unit.qualname)):
@@ -245,5 +310,5 @@ def why_rejected(old: str, reply: str) -> str:
     if not new.strip():
         return "the reply holds no code"
     if new == old or add_missing_imports(new)[0] == old:
-        return "the reply is the same code"
+        return SAME_CODE
     return f"the reply does not parse ({parse_error(new)})"
