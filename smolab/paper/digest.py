@@ -84,6 +84,10 @@ class Digest(BaseModel):
     tokens: int = 0
     """Tokens of :meth:`render` under the model that made it."""
 
+    def stated(self) -> list[CheckedHyperParameter]:
+        """The values the paper states: known, and found in its text."""
+        return [h for h in self.hyperparameters if h.value != UNKNOWN and h.verified]
+
     def render(self) -> str:
         """The digest as prompts carry it."""
         lines = [f"# {self.title}"] if self.title else []
@@ -104,14 +108,13 @@ class Digest(BaseModel):
         if self.equations:
             lines.append("Equations:")
             lines += [f"- {e}" for e in self.equations]
-        # Unknown values stay in the data (the config marks them) but not in prompts: a Transformer's
-        # heads and d_ff listed as unknown for an optimizer paper only pull a plan towards one.
-        stated = [h for h in self.hyperparameters if h.value != UNKNOWN]
+        # Unknown and unverified values stay in the data (the config marks them) but not in
+        # prompts: a Transformer's heads listed as unknown, or a width of 128 the text never
+        # states, pulled the method of a paper about a block towards a whole Transformer.
+        stated = self.stated()
         if stated:
             lines.append("Hyper-parameters:")
-            for h in stated:
-                mark = "" if h.verified else " (unverified)"
-                lines.append(f"- {h.name} = {h.value}{mark}")
+            lines += [f"- {h.name} = {h.value}" for h in stated]
         if self.unclear:
             lines.append("Unclear: " + "; ".join(self.unclear))
         return "\n".join(lines)

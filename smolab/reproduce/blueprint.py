@@ -158,8 +158,8 @@ def method_ask(skill: Skill, digest: Digest, data: str | None, proposes: str = "
     own_training = skill.metadata.get("training") == "method"
     stated = [
         f"- {h.name} = {h.value}"
-        for h in digest.hyperparameters
-        if h.value != UNKNOWN and (own_training or not TRAINING.search(h.name))
+        for h in digest.stated()
+        if own_training or not TRAINING.search(h.name)
     ]
     parts = [f"The paper proposes: {proposes}"] if proposes else []
     parts.append(f"The paper's equations:\n{equations}")
@@ -202,7 +202,7 @@ def reference_ask(instructions: str, digest: Digest, attributes: str = "", propo
     if "{attributes}" in instructions:
         instructions = instructions.replace("{attributes}", attributes or "# (none)")
     equations = "\n".join(f"- {e}" for e in digest.equations) or "- (none extracted; follow the method text)"
-    stated = [f"- {h.name} = {h.value}" for h in digest.hyperparameters if h.value != UNKNOWN]
+    stated = [f"- {h.name} = {h.value}" for h in digest.stated()]
     parts = [f"The paper proposes: {proposes}"] if proposes else []
     parts.append(f"The paper's equations:\n{equations}")
     if stated:
