@@ -4,7 +4,8 @@ For each paper: ``smolab reproduce`` with the model, offline, then the repositor
 the sandbox with the network off (parse, ruff, imports, ``python -m pytest``, ``python main.py
 --smoke``) before and after repair, as the pipeline's own verify steps ran them. One row per
 paper: the kind of contribution chosen, minutes, prompt and reply tokens, each check before and
-after repair, the failures each repair round fixed, and whether the fidelity test (the method
+after repair, the failures each repair round fixed, the fresh methods kept of those sampled
+when repair left the method failing, and whether the fidelity test (the method
 against a reference written separately from the paper's equations) passed. Totals at the end.
 
     .venv/bin/python bench/papers.py                       # ../shared/papers/dev/, default model
@@ -92,6 +93,12 @@ def row(paper: Path, run: Path, minutes: float, error: str | None) -> dict[str, 
         data = json.loads(report.read_text())
         out["prompt_tokens"], out["reply_tokens"] = data["prompt_tokens"], data["completion_tokens"]
         out["fidelity"] = data.get("fidelity", {}).get("status", "-")
+        # The repository as it was left: after repair, and after any fresh method that was kept.
+        out["after"] = {name: check["ok"] for name, check in data["checks"].items()}
+        after = data["tests_after_repair"]
+        out["tests"] = f"{after['passed']}/{after['total']}"
+        fresh = data.get("fresh") or {}
+        out["fresh"] = f"{fresh.get('kept', 0)}/{fresh.get('sampled', 0)}" if fresh.get("sampled") else "-"
     else:
         out["prompt_tokens"] = out["reply_tokens"] = 0
     out["runs"] = bool(out.get("after", {}).get("main")) and bool(out.get("after", {}).get("tests"))
@@ -134,6 +141,7 @@ def table(rows: list[dict[str, Any]], model: str) -> Table:
         *CHECKS,
         "tests",
         "fixed/round",
+        "fresh kept",
         "fidelity",
     ):
         t.add_column(col, justify="left" if col in ("paper", "kind", "wrote") else "right")
@@ -150,6 +158,7 @@ def table(rows: list[dict[str, Any]], model: str) -> Table:
             *checks,
             r.get("tests", r["error"] or "-"),
             fixed,
+            r.get("fresh", "-"),
             r.get("fidelity", "-"),
         )
     n = len(rows) or 1

@@ -113,6 +113,8 @@ class Author:
     data: str = "vector"
     method: str = ""
     """The method.py it writes into a blueprint."""
+    fresh_methods: list[str] = field(default_factory=list)
+    """The method.py it writes when asked afresh after failing (one per ask; the last repeats)."""
     repaired_method: str = ""
     """The method.py it answers a repair of method.py with."""
     reference: str = ""
@@ -184,6 +186,9 @@ class Author:
         if kind == "classify:kind":
             return self.contribution
         if kind == "generate:method.py":
+            later = self.asked.count(kind) - 1
+            if later and self.fresh_methods:
+                return fenced(self.fresh_methods[min(later, len(self.fresh_methods)) - 1])
             return fenced(self.method)
         if kind == "generate:reference.py":
             return fenced(self.reference) if self.reference else "I cannot."

@@ -200,6 +200,29 @@ def test_a_round_that_leaves_the_repository_worse_is_undone(paper, tmp_path):
     assert (out / "method.py").read_text() == STAND_IN  # the files went back
 
 
+def test_when_repair_leaves_the_method_failing_a_fresh_one_told_what_failed_replaces_it(paper, tmp_path):
+    out = tmp_path / "repo"
+    good = (Path(__file__).parent / "methods" / "activation.py").read_text()
+    # Repair changes nothing; the first fresh draw is no better (not kept), the second passes.
+    author = Author(contribution="activation", method=STAND_IN, fresh_methods=[STAND_IN, good])
+    model = author_model(author)
+    summary = reproduce(str(paper), out, model, options=Options(repair_rounds=1, fresh_attempts=2))
+    assert summary["ok"], summary["checks"]
+    assert summary["fresh"] == {"sampled": 2, "kept": 1}
+    assert (out / "method.py").read_text().strip() == good.strip()
+    fresh = [
+        (msgs[-1].content, params)
+        for msgs, params in model.backend.history
+        if "Implement the paper's method" in msgs[-1].content
+    ][1:]
+    assert len(fresh) == 2 and all(params.temperature > 0 for _, params in fresh)
+    assert "A first version of method.py failed these checks" in fresh[0][0]
+    assert "test_fidelity" in fresh[0][0] or "test_contract" in fresh[0][0]
+    record = json.loads((out / ".smolab" / "steps" / "fresh__1.json").read_text())["result"]
+    assert record["kept"] is False and "tried" in record
+    assert "2 fresh version(s) were sampled" in (out / "REPORT.md").read_text()
+
+
 def test_a_test_failure_reaches_the_model_as_the_test_and_what_was_raised():
     error = (
         "tests.test_contract::test_it_trains\ntests/test_contract.py:27: \n_ _ _ _ _ _ _ _\n\n"

@@ -157,9 +157,7 @@ def method_ask(skill: Skill, digest: Digest, data: str | None, proposes: str = "
     # Training settings are the skeleton's, unless training is what the method is (an optimizer).
     own_training = skill.metadata.get("training") == "method"
     stated = [
-        f"- {h.name} = {h.value}"
-        for h in digest.stated()
-        if own_training or not TRAINING.search(h.name)
+        f"- {h.name} = {h.value}" for h in digest.stated() if own_training or not TRAINING.search(h.name)
     ]
     parts = [f"The paper proposes: {proposes}"] if proposes else []
     parts.append(f"The paper's equations:\n{equations}")

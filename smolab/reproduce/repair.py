@@ -88,6 +88,25 @@ def failing_tests(error: str, read: Callable[[str], str | None], limit: int = 3)
     return "\n\n".join(shown)
 
 
+_RAISED_LINE = re.compile(r"^(?:E\s+)?((?:\w+Error|AssertionError|assert)\b.*)$", re.M)
+
+
+def failed_before(v: Verification, name: str, limit: int = 4) -> str:
+    """What a first version of ``name`` failed, one line per failure (the test and what it
+    raised), for a fresh attempt to avoid: the lesson without the code that taught it."""
+    lines = []
+    for f in v.failures[:limit]:
+        head = f.error.strip().splitlines()[0] if f.error.strip() else f.check
+        raised = _RAISED_LINE.findall(f.error)
+        what = raised[0].strip() if raised else ""
+        lines.append(f"- {head[:120]}" + (f": {what[:160]}" if what and what not in head else ""))
+    if not lines:
+        return ""
+    return f"\n\nA first version of {name} failed these checks; write it afresh so they pass:\n" + "\n".join(
+        lines
+    )
+
+
 _MISSING = re.compile(r"No module named '([\w.]+)'")
 
 
