@@ -228,6 +228,15 @@ def reproduce(
     repair_rounds: Annotated[
         int, typer.Option("--repair-rounds", min=0, max=10, help="Rounds of verify → repair at most.")
     ] = 2,
+    fresh_attempts: Annotated[
+        int,
+        typer.Option(
+            "--fresh-attempts",
+            min=0,
+            max=10,
+            help="Fresh method modules sampled when repair leaves a blueprint's method failing.",
+        ),
+    ] = 2,
     budget: Annotated[
         int | None,
         typer.Option(
@@ -273,7 +282,12 @@ def reproduce(
             resume=resume,
             force=force,
             options=Options(
-                budget=budget, repair_rounds=repair_rounds, progress=update, notice=notice, skills=skills
+                budget=budget,
+                repair_rounds=repair_rounds,
+                fresh_attempts=fresh_attempts,
+                progress=update,
+                notice=notice,
+                skills=skills,
             ),
         )
     out_console = Console()
