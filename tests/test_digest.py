@@ -271,3 +271,11 @@ def test_default_digest_reads_facts_in_one_small_call():
     assert len(seen) == 1 and seen[0]["title"] == "ChunkFacts" and "problem" not in seen[0]["properties"]
     assert {h.name: h.verified for h in d.hyperparameters} == {"dropout": True}
     assert d.datasets == ["WMT 2014"] and d.problem == "A short answer."
+
+
+def test_formulas_written_into_the_abstract_are_found_and_settings_are_not():
+    from smolab.paper.digest import inline_formulas
+
+    text = "We set d = 128 and train. Our best function, f(x) = x · sigmoid(βx), which we name Swish, works."
+    assert inline_formulas(text) == ["f(x) = x · sigmoid(βx)"]
+    assert inline_formulas("where L = L_s + λ L_c is the joint loss of the whole model") == []

@@ -251,7 +251,7 @@ METHOD_EQUATION = {
     "dev/1608.03983_sgdr.pdf": "cos(",
     "dev/1704.00028_wgan_gp.pdf": "‖∇",  # the gradient penalty, with its norm and nabla restored
     "dev/1709.01507_senet.pdf": "σ(W2δ(W1z))",
-    "dev/1710.05941_swish.pdf": "σ(βx)",
+    "dev/1710.05941_swish.pdf": "f(x) = x · sigmoid(βx)",  # the abstract's own formula
     "dev/1803.08494_groupnorm.pdf": "C/G",
     "dev/2016_center_loss.pdf": "∥xi − cyi ∥2",
 }
@@ -261,6 +261,7 @@ METHOD_EQUATION = {
 def test_key_equations_are_the_methods_and_legible(papers, name):
     equations = key_equations(papers[name])
     assert any(METHOD_EQUATION[name] in e for e in equations), equations
+    assert not equations[0].startswith("f ′(x)")  # a derivative never leads
     assert not any("if x < 0" in e for e in equations)  # the baselines of the set-up section
     assert not any(c in KEYBOARD_CODE for e in equations for c in e)
 

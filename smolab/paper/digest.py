@@ -391,11 +391,33 @@ def stems(text: str) -> set[str]:
     return {w.lower()[:5] for w in WORD.findall(text) if w.lower() not in PLAIN_WORDS}
 
 
+PLAIN_WORD = re.compile(r"^[A-Za-z]{4,}[.,;:]?$")
+
+
+def inline_formulas(text: str) -> list[str]:
+    """Formulas written into prose ("the best function, f(x) = x · sigmoid(βx), which we
+    name Swish"): the clauses with an "=" made of symbols and calls rather than words."""
+    found = []
+    for clause in re.split(r",\s|;\s|:\s|\.\s", text):
+        if "=" not in clause or "==" in clause:
+            continue
+        tokens = clause.split()
+        words = sum(bool(PLAIN_WORD.match(t)) for t in tokens)
+        left = clause.split("=", 1)[0].split()
+        if 3 <= len(tokens) <= 16 and words <= 1 and 1 <= len(left) <= 2:
+            found.append(" ".join(tokens))
+    return found
+
+
+# A derivative's display ("f′(x) = ...") is not the definition a small model should implement.
+DERIVATIVE = re.compile(r"^[^=]*(?:′|∂|\bd/d|\bgrad)")
+
+
 def key_equations(paper: Paper, limit: int = 8) -> list[str]:
     """The method's equations, one line each, in the paper's order: the displays of the sections
     that the title and abstract speak of first, those of proofs, bounds, related work and
     experimental set-up left out when any other remains; plots and lists (read as displays) left
-    out too."""
+    out too. Formulas the abstract writes inline lead; a derivative ranks below a definition."""
     focus = stems(f"{paper.title} {paper.abstract}")
     scored = []
     seen: set[str] = set()
@@ -413,11 +435,14 @@ def key_equations(paper: Paper, limit: int = 8) -> list[str]:
         score -= 4.0 if BOUND.search(line) else 0.0
         score -= 2.0 if "=" not in line and line.count(",") >= 4 else 0.0  # a list, not an equation
         score += 0.5 if re.search(r"\(\d{1,2}\)", line) else 0.0  # numbered: a display of its own
+        score -= 1.0 if DERIVATIVE.match(line) else 0.0
         scored.append((score, i, line[:200]))
     if any(score >= 0 for score, _, _ in scored):
         scored = [t for t in scored if t[0] >= 0]
-    chosen = sorted(scored, key=lambda t: (-t[0], t[1]))[:limit]
-    return [line for _, _, line in sorted(chosen, key=lambda t: t[1])]
+    # The abstract's own formulas come first: a paper names its headline there.
+    headline = [f for f in inline_formulas(paper.abstract) if f not in seen][:2]
+    chosen = sorted(scored, key=lambda t: (-t[0], t[1]))[: limit - len(headline)]
+    return headline + [line for _, _, line in sorted(chosen, key=lambda t: t[1])]
 
 
 def _method_text(paper: Paper, words: int = 350) -> str:
