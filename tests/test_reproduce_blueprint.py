@@ -49,8 +49,15 @@ def run(paper: Path, out: Path, author: Author, rounds: int = 1) -> dict:
 def test_the_kind_picks_the_blueprint_and_the_model_writes_only_the_method(paper, tmp_path):
     out = tmp_path / "repo"
     author = Author(contribution="layer", data="sequence", method=GATED_BLOCK)
-    summary = run(paper, out, author)
+    model = author_model(author)
+    summary = reproduce(str(paper), out, model, options=Options(repair_rounds=1))
     assert summary["ok"], summary["checks"]
+    # The block is asked for without the training settings the skeleton owns; the plan saw them.
+    method = [
+        m[0].content for m, _ in model.backend.history if "Implement the paper's method" in m[-1].content
+    ]
+    assert method and all("train steps = 3" not in system for system in method)
+    assert any("train steps = 3" in m[0].content for m, _ in model.backend.history)  # the plan saw them
     assert summary["contribution"]["blueprint"] == "blueprint-layer"
     # one classification, one overall plan, the module and its reference (a reply that is not code
     # here, so none is kept): no per-file architecture or analyses

@@ -88,8 +88,9 @@ class Digest(BaseModel):
         """The values the paper states: known, and found in its text."""
         return [h for h in self.hyperparameters if h.value != UNKNOWN and h.verified]
 
-    def render(self) -> str:
-        """The digest as prompts carry it."""
+    def render(self, keep: Callable[[str], bool] | None = None) -> str:
+        """The digest as prompts carry it; ``keep`` picks the hyper-parameters by name (all by
+        default)."""
         lines = [f"# {self.title}"] if self.title else []
         if self.problem:
             lines.append(f"Problem: {self.problem}")
@@ -111,7 +112,7 @@ class Digest(BaseModel):
         # Unknown and unverified values stay in the data (the config marks them) but not in
         # prompts: a Transformer's heads listed as unknown, or a width of 128 the text never
         # states, pulled the method of a paper about a block towards a whole Transformer.
-        stated = self.stated()
+        stated = [h for h in self.stated() if keep is None or keep(h.name)]
         if stated:
             lines.append("Hyper-parameters:")
             lines += [f"- {h.name} = {h.value}" for h in stated]

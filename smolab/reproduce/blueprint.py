@@ -138,6 +138,11 @@ TRAINING = re.compile(
 )
 
 
+def not_training(name: str) -> bool:
+    """A hyper-parameter of the method, not of its training (which the skeleton owns)."""
+    return not TRAINING.search(name)
+
+
 def data_input(skill: Skill, data: str) -> str | None:
     """The data the method works on, where the blueprint lets it choose (its ``inputs``)."""
     return data if data in skill.metadata.get("inputs", "").split() else None

@@ -301,11 +301,15 @@ class Pipeline:
         overall = self._planned(
             "plan/overall", "plan.json", OverallPlan, pl.preamble(digest.render()), pl.PLAN_ASK, 600
         )
-        system = pl.preamble(digest.render(), pl.render_overall(overall))
+        # The method's prompts carry the digest without the training settings the skeleton owns
+        # (unless training is the method): a batch size of 2048 became a block's argument.
+        own_training = skill.metadata.get("training") == "method"
+        text = digest.render(None if own_training else bp.not_training)
+        method_system = pl.preamble(text)
 
         def write_method(feedback: str = "", temperature: float | None = None) -> dict[str, Any]:
             ask = bp.method_ask(skill, digest, data, bp.pitch(contribution))
-            return self._write_code(system, method, ask + feedback, temperature)
+            return self._write_code(method_system, method, ask + feedback, temperature)
 
         fidelity = skill.fidelity()
         parts = 2 if fidelity else 1
@@ -319,7 +323,7 @@ class Pipeline:
                 return {"kept": False}
             attributes = bp.init_attributes(self.run.read_file(method), cls)
             ask = bp.reference_ask(fidelity[0], digest, attributes, bp.pitch(contribution))
-            written = self._write_code(pl.preamble(digest.render()), REFERENCE, ask)
+            written = self._write_code(method_system, REFERENCE, ask)
             code = self.run.read_file(REFERENCE)
             named = bp.name_reference(code) if written["parses"] else None
             if named is None:  # no reference is better than a broken one
@@ -355,7 +359,7 @@ class Pipeline:
             return {"blueprint": skill.name, "method": values, "requirements": reqs}
 
         self.step("scaffold", "generate", scaffold)
-        system = pl.preamble(digest.render(), skill.body)
+        system = pl.preamble(text, skill.body)
         positional = int(skill.metadata.get("positional", "0"))
         # The reference is repaired only where it crashes; a disagreement is the method's to fix.
         editable = [method, *([REFERENCE] if (self.run.root / REFERENCE).is_file() else [])]
