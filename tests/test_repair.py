@@ -17,6 +17,7 @@ from smolab.reproduce.fixes import (
     import_undefined_names,
     repoint_local_imports,
     repoint_missing_attributes,
+    store_init_arguments,
 )
 from smolab.reproduce.repair import condense, failing_tests, failing_unit, splice, unit_ask
 
@@ -91,6 +92,21 @@ def test_a_function_called_on_the_wrong_torch_module_is_repointed_to_the_one_tha
     same = {"a.py": "from torch.nn import functional as F\ny = F.log(1)\n"}
     assert repoint_missing_attributes(same, "") == [] and "F.log" in same["a.py"]
     assert repoint_missing_attributes(same, "module 'torch.nn.functional' has no attribute 'nothing'") == []
+
+
+def test_an_init_argument_read_as_an_attribute_but_never_stored_is_stored():
+    code = (
+        "from torch import nn\n\n\nclass Norm(nn.Module):\n"
+        "    def __init__(self, c, eps=1e-5, *, groups=2):\n"
+        "        super().__init__()\n        self.w = nn.Parameter(c)\n\n"
+        "    def forward(self, x):\n        return x / (self.eps + self.groups) * self.w + self.helper()\n\n"
+        "    def helper(self):\n        return 0\n"
+    )
+    new, fixes = store_init_arguments("method.py", code)
+    assert "        super().__init__()\n        self.eps = eps\n        self.groups = groups\n" in new
+    assert "self.c =" not in new and "self.helper =" not in new  # not read, or a method
+    assert len(fixes) == 1 and "stores eps, groups" in fixes[0].what
+    assert store_init_arguments("method.py", new) == (new, [])  # nothing left to store
 
 
 def test_every_deterministic_fix_in_one_pass():

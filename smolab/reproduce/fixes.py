@@ -231,6 +231,54 @@ def default_required_args(
     return new, fixes
 
 
+def _self_attributes(cls: ast.ClassDef, stored: bool) -> set[str]:
+    """Attributes of ``self`` the class stores (assigns) or reads."""
+    found = set()
+    for node in ast.walk(cls):
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+            continue
+        if node.value.id == "self" and isinstance(node.ctx, ast.Store) == stored:
+            found.add(node.attr)
+    return found
+
+
+def store_init_arguments(name: str, code: str) -> tuple[str, list[Fix]]:
+    """``self.eps`` read in a method while ``__init__`` takes ``eps`` and never stores it: the
+    line that stores it is added after ``super().__init__()``."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code, []
+    lines = code.splitlines()
+    inserts: list[tuple[int, str]] = []
+    fixes: list[Fix] = []
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        init = init_of(tree, cls.name)
+        if init is None or not init.body:
+            continue
+        params = [a.arg for a in [*init.args.args[1:], *init.args.kwonlyargs]]
+        defined = _self_attributes(cls, stored=True) | {
+            n.name for n in cls.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
+        missing = [p for p in params if p in _self_attributes(cls, stored=False) - defined]
+        if not missing:
+            continue
+        # After super().__init__() when it is there (nn.Module needs it first), else at the top.
+        first = init.body[0]
+        after = next(
+            (st for st in init.body if isinstance(st, ast.Expr) and "super()" in ast.unparse(st)), None
+        )
+        anchor = after.end_lineno if after is not None and after.end_lineno else first.lineno - 1
+        indent = " " * first.col_offset
+        inserts.append((anchor, "\n".join(f"{indent}self.{p} = {p}" for p in missing)))
+        fixes.append(
+            Fix(name, f"{name}: `{cls.name}.__init__` now stores {', '.join(missing)} (read as self.X)")
+        )
+    for at, text in sorted(inserts, reverse=True):
+        lines[at:at] = text.splitlines()
+    return ("\n".join(lines) + "\n" if inserts else code), fixes
+
+
 # Where a function a model called on the wrong torch module lives instead (``F.log`` is
 # ``torch.log``; ``torch.softplus`` is ``F.softplus``), in the order to try.
 ELSEWHERE = {
@@ -326,6 +374,9 @@ def deterministic_fixes(
     fixes += repoint_local_imports(files)
     fixes += import_undefined_names(files)
     fixes += repoint_missing_attributes(files, errors)
+    for name in list(files):
+        files[name], found = store_init_arguments(name, files[name])
+        fixes += found
     if method and method[0] in files:
         files[method[0]], found = default_required_args(
             method[0], files[method[0]], method[1], method[2], stated or {}
