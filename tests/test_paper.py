@@ -234,3 +234,51 @@ def test_keyboard_symbols_in_computer_modern_read_as_the_fonts_math():
     assert repair("\u21e5 \u21e4", "CMEX10") == "[ ]" and repair("\u21e5", "CMSY10") == "×"
     assert repair("x\u2713", "CMR10") == "x\u2713"  # a text font's code 0x12 is an accent, kept
     assert repair("kr \u2713", "NimbusRomNo9L-Regu") == "kr \u2713"  # other fonts are honest
+
+
+def _span(text, x0, x1, base, size=10.0, font="CMMI10"):
+    return {
+        "text": text,
+        "bbox": (x0, base - 0.8 * size, x1, base + 0.2 * size),
+        "origin": (x0, base),
+        "size": size,
+        "font": font,
+    }
+
+
+def test_display_layout_reads_fractions_limits_scripts_and_cases():
+    from smolab.paper.pdf.display import linearize
+
+    # z_c = (1/N) ∑_{i=1}^{N} x_i^2, set as TeX sets it: numerator and denominator off the
+    # baseline, limits under and over a sign hung from its origin, small scripts.
+    spans = [
+        _span("z", 0, 5, 100),
+        _span("c", 5, 8, 101.5, 7, "CMMI7"),
+        _span(" =", 8, 18, 100, font="CMR10"),
+        _span("1", 22, 27, 93, font="CMR10"),
+        _span("N", 21, 29, 107),
+        _span("X", 31, 45, 91.5, font="CMEX10"),
+        _span("N", 35, 41, 88, 7, "CMMI7"),
+        _span("i", 32, 35, 111, 7, "CMMI7"),
+        _span("=1", 35, 44, 111, 7, "CMR7"),
+        _span("x", 44, 50, 100),
+        _span("i", 50, 53, 101.5, 7, "CMMI7"),
+        _span("2", 50, 54, 96.4, 7, "CMR7"),
+    ]
+    from smolab.paper.pdf.glyphs import repair
+
+    for s in spans:
+        s["text"] = repair(s["text"], s["font"])
+    assert linearize(spans) == "z_c = 1/N ∑_{i=1}^N x^2_i"
+    cases = [
+        _span("f(x) =", 0, 25, 100, font="CMR10"),
+        _span("{", 27, 32, 100, font="CMEX10"),
+        _span("x", 34, 39, 94),
+        _span(" if x > 0", 45, 80, 94, font="CMR10"),
+        _span("0", 34, 39, 106, font="CMR10"),
+        _span(" otherwise", 45, 90, 106, font="CMR10"),
+    ]
+    assert linearize(cases) == "f(x) = {x if x > 0; 0 otherwise"
+    accent = [_span("e", 0, 5, 100, font="CMEX10"), _span("x", 0, 5, 100)]
+    accent[0]["text"] = repair("e", "CMEX10")
+    assert linearize(accent) == "x\u0303"

@@ -250,11 +250,36 @@ def test_annotations_are_not_read_as_the_paper(papers):
 METHOD_EQUATION = {
     "dev/1608.03983_sgdr.pdf": "cos(",
     "dev/1704.00028_wgan_gp.pdf": "‖∇",  # the gradient penalty, with its norm and nabla restored
-    "dev/1709.01507_senet.pdf": "σ(W2δ(W1z))",
+    "dev/1709.01507_senet.pdf": "σ(W_2 δ(W_1 z))",
     "dev/1710.05941_swish.pdf": "f(x) = x · sigmoid(βx)",  # the abstract's own formula
     "dev/1803.08494_groupnorm.pdf": "C/G",
-    "dev/2016_center_loss.pdf": "∥xi − cyi ∥2",
+    "dev/2016_center_loss.pdf": "∥x_i − c_{yi}∥^2_2",
 }
+
+# Displays set in two dimensions (fractions, limits, scripts, cases) read as one line.
+DISPLAY = {
+    "dev/1608.03983_sgdr.pdf": ["η_t = η_{min}^i + 1/2(η_{max}^i − η_{min}^i )(1 + cos((T_{cur})/T_i π))"],
+    "dev/1709.01507_senet.pdf": [
+        "z_c = F_{sq}(u_c) = 1/(H × W) ∑_{i=1}^H ∑_{j=1}^W u_c(i, j)",
+        "x̃_c = F_{scale}(u_c, s_c) = s_c u_c",
+    ],
+    "dev/1710.05941_swish.pdf": ["f(x) = {x if x ≥ 0; αx if x < 0"],
+    "dev/1803.08494_groupnorm.pdf": ["x̂_i = 1/σ_i (x_i − µ_i)", "µ_i = 1/m ∑_{k∈Si} x_k", "y_i = γx̂_i + β"],
+    "dev/1904.00962_lamb.pdf": ["x^{(i)}_{t+1} = x^{(i)}_t − η_t (φ(∥x^{(i)}_t ∥))/(∥g_t^{(i)}∥)g_t^{(i)}"],
+    "dev/2016_center_loss.pdf": ["log (e^{Wyi T xi+byi})/(∑^n_{j=1} e^{Wj T xi+bj})"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(DISPLAY))
+def test_displays_read_in_two_dimensions(papers, name):
+    equations = [e.text for e in papers[name].equations]
+    for expected in DISPLAY[name]:
+        assert any(expected in e for e in equations), (expected, equations)
+    if name in CODED_SUMS:  # sums and accents of an extension font with no Unicode map
+        assert not any("\ufffd" in e for e in equations), equations
+
+
+CODED_SUMS = {"dev/1709.01507_senet.pdf", "dev/1803.08494_groupnorm.pdf"}
 
 
 @pytest.mark.parametrize("name", sorted(METHOD_EQUATION))

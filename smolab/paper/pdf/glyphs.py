@@ -54,6 +54,7 @@ MATH_SYMBOLS |= {
 }
 MATH_EXTENSION |= {ord(c): v for c, v in zip("PQRSXYZhijklmnopqrs", "∑∏∫∮∑∏∫[]⌊⌋⌈⌉{}√√√√", strict=True)}
 MATH_EXTENSION |= {ord(c): "" for c in "tuvwxyz"}  # pieces of braces and radicals
+MATH_EXTENSION |= {ord(c): "\u0302" for c in "bcd"} | {ord(c): "\u0303" for c in "efg"}  # wide ^ and ~
 TEXT = dict(zip([2, 3, 4, 5, 6, 7], "ΘΛΞΠΣΥ", strict=True))  # OT1: cmr, cmbx, cmti
 
 FAMILY = re.compile(r"^CM(MI|MIB|SY|BSY|EX|R|BX|TI|SL|SS)\d", re.I)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PaperReadError
-from .glyphs import repair
+from .glyphs import repair, table_for
 
 BOLD_FLAG, ITALIC_FLAG = 16, 2
 BOLD_NAME = re.compile(r"Bold|Medi|Semi|Heavy|Black|Demi|CMBX|CMB\d", re.I)
@@ -350,6 +350,7 @@ def extract(doc: Any) -> list[Block]:
             data = page.get_text("dict", flags=0)
         except Exception as err:
             raise PaperReadError(f"page {pno + 1} cannot be read ({err}); the PDF may be truncated") from err
+        _read_unmapped_codes(page, data)
         page_blocks = []
         numbers = _line_numbers(data["blocks"])
         for b in data["blocks"]:
@@ -376,6 +377,27 @@ def extract(doc: Any) -> list[Block]:
             else sorted(page_blocks, key=lambda b: (round(b.bbox[1]), b.bbox[0]))
         )
     return blocks
+
+
+def _read_unmapped_codes(page: Any, data: dict[str, Any]) -> None:
+    """TeX's extension font often has no Unicode map, so MuPDF reads its sums, integrals and
+    wide accents as U+FFFD. Read again asking for the glyph codes, and take those for spans in
+    Computer Modern fonts, whose codes :func:`repair` turns into the symbols; other fonts keep
+    U+FFFD, since their codes mean nothing readable."""
+    import pymupdf
+
+    def spans(d: dict[str, Any]) -> list[dict[str, Any]]:
+        return [s for b in d["blocks"] if b.get("type") == 0 for ln in b["lines"] for s in ln["spans"]]
+
+    mine = spans(data)
+    if not any("\ufffd" in s["text"] and table_for(s["font"]) is not None for s in mine):
+        return
+    coded = spans(page.get_text("dict", flags=pymupdf.TEXT_CID_FOR_UNKNOWN_UNICODE))
+    if len(coded) != len(mine):
+        return
+    for s, c in zip(mine, coded, strict=True):
+        if "\ufffd" in s["text"] and table_for(s["font"]) is not None and len(c["text"]) == len(s["text"]):
+            s["text"] = c["text"]
 
 
 def measure(blocks: list[Block]) -> tuple[float, str]:

@@ -19,8 +19,20 @@ from typing import Any
 
 from ..errors import PaperReadError
 from ..model import Equation, Figure, Paper, Section, Source
+from .display import linearize
 from .headings import CAPTION, Heading, find_headings
-from .layout import Block, Line, extract, join_lines, measure, open_pdf, running_lines, strip_annotations
+from .layout import (
+    MATH_FONT,
+    Block,
+    Line,
+    extract,
+    face,
+    join_lines,
+    measure,
+    open_pdf,
+    running_lines,
+    strip_annotations,
+)
 from .tables import find_tables
 
 EQ_NUMBER = re.compile(r"^\(\d{1,3}\)$")
@@ -128,11 +140,24 @@ def _title(
     return None, ""
 
 
+def _full_size_math(ln: Line, body: float, body_face: str) -> bool:
+    """Some of the line is math at the body's size: a piece of a display that reading order cut
+    off, its subscripts first ("min + 1" of "η_min + 1/2"), and no prose word beside it."""
+
+    def math(s: dict[str, Any]) -> bool:
+        return MATH_FONT.match(s["font"].split("+")[-1]) is not None and face(s["font"]) != body_face
+
+    words = any(re.search(r"[a-z]{2,}", s["text"]) and not math(s) for s in ln.spans)
+    return not words and any(s["size"] >= body * 0.85 and math(s) for s in ln.spans)
+
+
 def _is_equation(lines: list[Line], width: float, body: float, body_face: str, after_equation: bool) -> bool:
     """A display: numbered "(n)" at the right margin, or mostly math. Inline math that PyMuPDF
     cut out of a paragraph ("... and W ∈ R^{d×d}.") starts with a prose word, or is only sub-
     and superscripts; it counts only when it continues a display ("where h = ...")."""
-    if not after_equation and all(ln.size < body * 0.85 for ln in lines):
+    if not after_equation and all(
+        ln.size < body * 0.85 and not _full_size_math(ln, body, body_face) for ln in lines
+    ):
         return False
     numbered = any(
         EQ_NUMBER.match(ln.spans[-1]["text"].strip()) and ln.bbox[2] > width * 0.75 for ln in lines
@@ -180,6 +205,8 @@ class _Assembler:
         self.loose: list[tuple[int, str, bool]] = []
         """(page, paragraph) outside any section: front matter, or all of a paper with no headings."""
         self.last_eq: tuple[int, float, float] | None = None
+        self.eq_spans: list[dict[str, Any]] = []
+        """The spans of the display being read, laid out again as each piece joins it."""
 
     def heading(self, h: Heading, page: int) -> None:
         self.last_eq = None
@@ -255,11 +282,16 @@ class _Assembler:
             # Pieces of one display (split by PyMuPDF, or the rows of an aligned block) are
             # consecutive equation blocks on the same or the next few points of the page.
             last = self.last_eq
+            spans = [s for ln in lines for s in ln.spans]
             if last is not None and last[0] == page and y0 < last[2] + 8 and y1 > last[1]:
-                self.paper.equations[-1].text += " " + text
+                self.eq_spans += spans
+                self.paper.equations[-1].text = (
+                    linearize(self.eq_spans) or f"{self.paper.equations[-1].text} {text}"
+                )
                 self.last_eq = (page, min(y0, last[1]), max(y1, last[2]))
                 return
-            self.paper.equations.append(Equation(text=text, source=where))
+            self.eq_spans = spans
+            self.paper.equations.append(Equation(text=linearize(spans) or text, source=where))
             self.last_eq = (page, y0, y1)
             return
         if self.current is not None and self.mode == "body":
