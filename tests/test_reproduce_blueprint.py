@@ -218,6 +218,12 @@ def test_the_method_and_its_reference_are_told_what_the_paper_proposes():
     fidelity = skill.fidelity()
     assert fidelity is not None
     assert "The paper proposes: WGAN-GP" in reference_ask(fidelity[0], digest, "", pitch(contribution))
+    # The method's configured constants reach the reference; words and flags do not.
+    ask = reference_ask(
+        fidelity[0], digest, "", "", {"beta": 1.0, "eps": 1e-05, "mode": "fast", "affine": True}
+    )
+    assert "runs with beta = 1.0, eps = 1e-05: use these values" in ask
+    assert "mode" not in ask.split("runs with")[1].split("\n")[0] and "affine" not in ask
     assert "The paper proposes" not in method_ask(skill, digest, None)
 
 

@@ -198,10 +198,18 @@ def init_attributes(code: str, cls: str) -> str:
     return "\n".join(lines[:20])
 
 
-def reference_ask(instructions: str, digest: Digest, attributes: str = "", proposes: str = "") -> str:
+def reference_ask(
+    instructions: str,
+    digest: Digest,
+    attributes: str = "",
+    proposes: str = "",
+    constants: dict[str, Any] | None = None,
+) -> str:
     """The reference is written from the equations, in its own call, never seeing the method's
     forward pass, so that comparing the two can catch a method that is not the paper's. A block
-    with weights shows its constructor's attributes, so that both sides share the weights."""
+    with weights shows its constructor's attributes, so that both sides share the weights; the
+    method's configured constants (β, ε, the number of groups) are given, so that a reference
+    that picks β = 2 where the method runs with β = 1 does not fail a faithful method."""
     if "{attributes}" in instructions:
         instructions = instructions.replace("{attributes}", attributes or "# (none)")
     equations = "\n".join(f"- {e}" for e in digest.equations) or "- (none extracted; follow the method text)"
@@ -210,6 +218,14 @@ def reference_ask(instructions: str, digest: Digest, attributes: str = "", propo
     parts.append(f"The paper's equations:\n{equations}")
     if stated:
         parts.append("Values the paper states:\n" + "\n".join(stated[:12]))
+    numbers = {
+        k: v for k, v in (constants or {}).items() if isinstance(v, int | float) and not isinstance(v, bool)
+    }
+    if numbers:
+        listed = ", ".join(f"{k} = {v}" for k, v in list(numbers.items())[:8])
+        parts.append(
+            f"The module under test runs with {listed}: use these values for the equations' constants."
+        )
     parts += [
         instructions.strip(),
         "Plain torch, a few lines, exactly the equations; no classes, no training, no prints. "

@@ -321,8 +321,10 @@ class Pipeline:
             # Its own call, from the digest and equations, never the method module.
             if fidelity is None:
                 return {"kept": False}
-            attributes = bp.init_attributes(self.run.read_file(method), cls)
-            ask = bp.reference_ask(fidelity[0], digest, attributes, bp.pitch(contribution))
+            code = self.run.read_file(method)
+            attributes = bp.init_attributes(code, cls)
+            constants = bp.method_config(code, cls, digest)  # the values config.yaml will give it
+            ask = bp.reference_ask(fidelity[0], digest, attributes, bp.pitch(contribution), constants)
             written = self._write_code(method_system, REFERENCE, ask)
             code = self.run.read_file(REFERENCE)
             named = bp.name_reference(code) if written["parses"] else None
