@@ -29,7 +29,10 @@ def test_a_new_adapter_keeps_the_pretrained_function():
     torch.manual_seed(0)
     h = torch.randn(16, DIM)
     change = (make()(h) - h).norm() / h.norm()
-    assert change < 0.1, f"a new adapter changes the block's output by {float(change):.0%}"
+    assert change < 0.1, (
+        f"a new adapter changes the block's output by {float(change):.0%}: initialise its last "
+        "projection to zeros (nn.init.zeros_ on its weight and bias) so that it starts as the identity"
+    )
 
 
 def test_it_has_trainable_parameters_and_far_fewer_than_a_block():
