@@ -279,3 +279,17 @@ def test_formulas_written_into_the_abstract_are_found_and_settings_are_not():
     text = "We set d = 128 and train. Our best function, f(x) = x · sigmoid(βx), which we name Swish, works."
     assert inline_formulas(text) == ["f(x) = x · sigmoid(βx)"]
     assert inline_formulas("where L = L_s + λ L_c is the joint loss of the whole model") == []
+
+
+def test_a_value_that_restates_its_name_is_not_stated():
+    from smolab.paper.digest import CheckedHyperParameter, Digest
+
+    digest = Digest(
+        hyperparameters=[
+            CheckedHyperParameter(name="dropout", value="dropout ratio", verified=True),
+            CheckedHyperParameter(name="dropout", value="0.2", verified=True),
+            CheckedHyperParameter(name="optimizer", value="SGD", verified=True),
+            CheckedHyperParameter(name="reduction ratio", value="16", verified=False),
+        ]
+    )
+    assert [(h.name, h.value) for h in digest.stated()] == [("dropout", "0.2"), ("optimizer", "SGD")]

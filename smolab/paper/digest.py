@@ -67,6 +67,25 @@ class CheckedHyperParameter(BaseModel):
     """The quote is in the paper and contains the value."""
 
 
+def _restates(h: CheckedHyperParameter) -> bool:
+    """A value with no digit whose words are all taken from the name."""
+    words = re.findall(r"[a-z]+", h.value.lower())
+    return (
+        bool(words)
+        and not re.search(r"\d", h.value)
+        and set(words)
+        <= set(re.findall(r"[a-z]+", h.name.lower()))
+        | {
+            "ratio",
+            "rate",
+            "size",
+            "value",
+            "the",
+            "of",
+        }
+    )
+
+
 class Digest(BaseModel):
     title: str = ""
     problem: str = ""
@@ -85,8 +104,9 @@ class Digest(BaseModel):
     """Tokens of :meth:`render` under the model that made it."""
 
     def stated(self) -> list[CheckedHyperParameter]:
-        """The values the paper states: known, and found in its text."""
-        return [h for h in self.hyperparameters if h.value != UNKNOWN and h.verified]
+        """The values the paper states: known, found in its text, and a value rather than the
+        name said again ("dropout = dropout ratio" is found in the text and states nothing)."""
+        return [h for h in self.hyperparameters if h.value != UNKNOWN and h.verified and not _restates(h)]
 
     def render(self, keep: Callable[[str], bool] | None = None) -> str:
         """The digest as prompts carry it; ``keep`` picks the hyper-parameters by name (all by
