@@ -182,6 +182,21 @@ def test_a_block_that_creates_itself_is_named_as_a_recursion_in_the_repair_ask()
     assert "inside itself" not in unit_ask("method.py", unit, error, "", "", other)
 
 
+def test_a_matrix_shape_error_is_explained_as_the_axis_a_linear_reads():
+    from smolab.reproduce.repair import explain_shapes, failed_before
+    from smolab.reproduce.verify import Failure, Verification
+
+    error = "RuntimeError: mat1 and mat2 shapes cannot be multiplied (49152x12 and 64x4)"
+    line = explain_shapes(error)
+    assert "maps 64 features to 4, but its input's last axis has 12" in line
+    assert "x.mean(dim=(2, 3))" in line
+    assert explain_shapes("RuntimeError: mat1 and mat2 shapes cannot be multiplied (8x64 and 64x4)") == ""
+    assert explain_shapes("ValueError: bad") == ""
+    # A fresh attempt is told the same.
+    v = Verification(checks=[], failures=[Failure(check="main", file="method.py", error=error)])
+    assert "maps 64 features to 4" in failed_before(v, "method.py")
+
+
 @pytest.fixture
 def paper(tmp_path: Path) -> Path:
     path = tmp_path / "paper.tex"

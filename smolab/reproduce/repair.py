@@ -102,8 +102,11 @@ def failed_before(v: Verification, name: str, limit: int = 4) -> str:
         lines.append(f"- {head[:120]}" + (f": {what[:160]}" if what and what not in head else ""))
     if not lines:
         return ""
-    return f"\n\nA first version of {name} failed these checks; write it afresh so they pass:\n" + "\n".join(
-        lines
+    shapes = next((x for f in v.failures if (x := explain_shapes(f.error))), "")
+    return (
+        f"\n\nA first version of {name} failed these checks; write it afresh so they pass:\n"
+        + "\n".join(lines)
+        + (f"\n{shapes}" if shapes else "")
     )
 
 
@@ -238,6 +241,28 @@ def pinpoint(code: str, name: str, error: str) -> str:
     return f"Line {n} of {name}, `{text}`, raises {raised[-1].strip()[:300]}"
 
 
+_MATMUL = re.compile(r"mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)")
+
+
+def explain_shapes(error: str) -> str:
+    """What a matrix-shape error says in a layer's terms: a Linear that maps ``c`` features
+    meets an input whose last axis has ``b``. Small models read the raw message as a cue to
+    change sizes at random; told which axis a Linear reads, they pool or reshape."""
+    m = _MATMUL.search(error)
+    if m is None:
+        return ""
+    rows, last, wanted, out = (int(g) for g in m.groups())
+    if last == wanted:
+        return ""
+    return (
+        f"The layer there maps {wanted} features to {out}, but its input's last axis has {last} "
+        f"(the input is {rows} rows of {last}). An nn.Linear reads only the last axis: give it a "
+        f"tensor whose last axis is {wanted}; on an (N, C, H, W) feature map that means pooling "
+        "over H and W first (x.mean(dim=(2, 3))) or a 1x1 nn.Conv2d, and reshaping a per-channel "
+        "result to (N, C, 1, 1) before it scales the map."
+    )
+
+
 def constructs_itself(code: str, qualname: str) -> str:
     """The class that ``qualname`` (a method) creates an instance of while being one ("Block"
     calling ``Block(...)`` in its ``__init__``), else "": a recursion a small model does not see."""
@@ -268,6 +293,8 @@ def unit_ask(
         parts.append(f"The failing tests:\n```python\n{tests}\n```")
     if code and (where := pinpoint(code, name, error)):
         parts.append(where)
+    if shapes := explain_shapes(error):
+        parts.append(shapes)
     if code and (cls := constructs_itself(code, unit.qualname)):
         parts.append(
             f"`{cls}` creates a `{cls}` inside itself, which creates another, without end: "
