@@ -236,7 +236,7 @@ def reproduce(
             max=10,
             help="Fresh method modules sampled when repair leaves a blueprint's method failing.",
         ),
-    ] = 2,
+    ] = 4,
     budget: Annotated[
         int | None,
         typer.Option(

@@ -79,7 +79,7 @@ class Options:
     budget: int | None = None
     """Tokens for the digest; by default a sixth of the model's window, at most 2,000."""
     repair_rounds: int = 2
-    fresh_attempts: int = 2
+    fresh_attempts: int = 4
     """Fresh method modules sampled when repair leaves a blueprint's method failing."""
     limits: Limits | None = None
     progress: Progress | None = None
