@@ -252,3 +252,24 @@ def test_the_proposal_is_asked_from_the_papers_own_words():
 
 def test_the_proposal_schema_carries_no_text_a_model_could_copy():
     assert "description" not in Proposal.model_json_schema()
+
+
+def test_a_reference_that_uses_the_constants_it_was_told_gets_them_defined():
+    from smolab.reproduce.blueprint import define_constants, numbers
+
+    code = (
+        "import torch\n\n\ndef reference(param, grads, lr):\n"
+        "    m = param * 0\n    for g in grads:\n        m = m * beta1 + g * (1 - beta1)\n"
+        "        param = param - lr * m / (m.abs() + eps)\n    return param\n"
+    )
+    told = numbers({"lr": 0.001, "beta1": 0.9, "eps": 1e-06, "amsgrad": False, "mode": "x"})
+    assert told == {"lr": 0.001, "beta1": 0.9, "eps": 1e-06}
+    fixed = define_constants(code, told)
+    assert "beta1 = 0.9\neps = 1e-06\n" in fixed and "lr = " not in fixed  # lr is an argument
+    namespace: dict = {}
+    exec(compile(fixed, "reference.py", "exec"), namespace)
+    import torch
+
+    out = namespace["reference"](torch.ones(2), [torch.ones(2)], 0.1)
+    assert torch.isfinite(out).all()
+    assert define_constants(code, {}) == code  # nothing told, nothing added

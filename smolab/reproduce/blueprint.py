@@ -10,6 +10,7 @@ descriptions), then for ``method.py`` alone.
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -130,6 +131,41 @@ def name_reference(code: str) -> str | None:
     return None
 
 
+def numbers(constants: dict[str, Any], limit: int = 8) -> dict[str, int | float]:
+    """The numeric constants a reference is told (words and flags are not constants of a formula)."""
+    found = {k: v for k, v in constants.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    return dict(list(found.items())[:limit])
+
+
+def define_constants(code: str, constants: dict[str, Any]) -> str:
+    """reference.py with the constants it was given and uses without defining them (``beta1``
+    in a formula, never assigned) set at module level: a small model told "runs with beta1 =
+    0.9" often writes the name and forgets the value."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    bound = set(dir(builtins))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            bound.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    used = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    missing = [name for name in dict.fromkeys(used) if name not in bound and name in constants]
+    if not missing:
+        return code
+    lines = code.splitlines()
+    imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    at = max((n.end_lineno or n.lineno for n in imports), default=0)
+    added = [f"{name} = {constants[name]!r}" for name in missing]
+    return "\n".join([*lines[:at], "", *added, *lines[at:]]) + "\n"
+
+
 # Settings of training, not of the method module: the skeleton owns them.
 TRAINING = re.compile(
     r"learning.?rate|\blr\b|batch|optimi[sz]er|epoch|steps?\b|weight.?decay|momentum|warm.?up|"
@@ -218,11 +254,9 @@ def reference_ask(
     parts.append(f"The paper's equations:\n{equations}")
     if stated:
         parts.append("Values the paper states:\n" + "\n".join(stated[:12]))
-    numbers = {
-        k: v for k, v in (constants or {}).items() if isinstance(v, int | float) and not isinstance(v, bool)
-    }
-    if numbers:
-        listed = ", ".join(f"{k} = {v}" for k, v in list(numbers.items())[:8])
+    told = numbers(constants or {})
+    if told:
+        listed = ", ".join(f"{k} = {v}" for k, v in told.items())
         parts.append(
             f"The module under test runs with {listed}: use these values for the equations' constants."
         )

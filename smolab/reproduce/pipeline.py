@@ -326,11 +326,12 @@ class Pipeline:
             constants = bp.method_config(code, cls, digest)  # the values config.yaml will give it
             ask = bp.reference_ask(fidelity[0], digest, attributes, bp.pitch(contribution), constants)
             written = self._write_code(method_system, REFERENCE, ask)
-            code = self.run.read_file(REFERENCE)
+            replied = self.run.read_file(REFERENCE)
+            code = bp.define_constants(replied, bp.numbers(constants))
             named = bp.name_reference(code) if written["parses"] else None
             if named is None:  # no reference is better than a broken one
                 (self.run.root / REFERENCE).unlink()
-            elif named != code:
+            elif named != replied:
                 self.run.write_file(REFERENCE, named)
             return {**written, "kept": named is not None}
 
