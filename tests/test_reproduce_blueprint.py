@@ -192,6 +192,16 @@ def test_the_method_is_checked_against_a_reference_written_from_the_equations(pa
     assert summary["ok"] and summary["fidelity"]["status"] == "not checked"
     assert not (out / "reference.py").exists() and not (out / "tests" / "test_fidelity.py").exists()
 
+    # A reference that parses but crashes checks nothing: once repair is done with it, it goes
+    # with its test, the method is judged by its contract, and the report says why.
+    crashing = "import torch\n\n\ndef reference(x):\n    return x @ torch.ones(3, 5)\n"
+    out = tmp_path / "crashing"
+    summary = run(paper, out, Author(contribution="activation", method=swish, reference=crashing), rounds=0)
+    assert summary["ok"] and summary["fidelity"]["status"] == "not checked"
+    assert "RuntimeError" in summary["fidelity"]["dropped"]
+    assert not (out / "reference.py").exists() and not (out / "tests" / "test_fidelity.py").exists()
+    assert "still crashed after repair" in (out / "REPORT.md").read_text()
+
 
 def test_a_blocks_reference_sees_what_its_constructor_builds_and_not_its_forward_pass():
     attributes = init_attributes(GATED_BLOCK, "Block")

@@ -89,15 +89,28 @@ class Options:
     """Skill folders beside the built-in ones (a user's blueprints among them)."""
 
 
-def fidelity_result(root: Path, last: Verification, digest: Digest) -> dict[str, Any]:
+def reference_crash(last: Verification) -> str:
+    """The first failure raised inside reference.py (not the comparison's assertion), else ""."""
+    for f in last.failures:
+        if f.file == REFERENCE:
+            head = f.error.strip().splitlines()
+            return head[-1][:200] if head else "it crashed"
+    return ""
+
+
+def fidelity_result(root: Path, last: Verification, digest: Digest, dropped: str = "") -> dict[str, Any]:
     """Whether the method matched the reference written from the equations, for the report."""
     equations = list(digest.equations)
     if not (root / FIDELITY_TEST).is_file():
-        line = (
-            "Fidelity: not checked (this kind of contribution has no numerical reference test, or the "
-            "reference written from the equations did not parse)."
+        why = (
+            f"the reference written from the equations still crashed after repair ({dropped}), so it "
+            "was removed"
+            if dropped
+            else "this kind of contribution has no numerical reference test, or the reference "
+            "written from the equations did not parse"
         )
-        return {"status": "not checked", "equations": [], "line": line}
+        line = f"Fidelity: not checked ({why})."
+        return {"status": "not checked", "equations": [], "line": line, "dropped": dropped}
     failed = any(f.check == "tests" and "test_fidelity" in f.error.split("\n", 1)[0] for f in last.failures)
     ran = last.tests_total > 0 and not any(
         f.check == "tests" and "tests did not run" in f.error for f in last.failures
@@ -367,6 +380,27 @@ class Pipeline:
         # The reference is repaired only where it crashes; a disagreement is the method's to fix.
         editable = [method, *([REFERENCE] if (self.run.root / REFERENCE).is_file() else [])]
         final = self.verify_and_repair(system, editable, fallback=method, method=(method, cls, positional))
+        dropped = ""
+
+        def drop_broken_reference(final: list[Verification], key: str) -> list[Verification]:
+            """A reference that still crashes after repair checks nothing: it goes, with its test,
+            so that the method is judged by its contract and the report says fidelity went unchecked."""
+            nonlocal dropped
+            why = reference_crash(final[-1])
+            if not why:
+                return final
+
+            def drop() -> dict[str, Any]:
+                for name in (REFERENCE, FIDELITY_TEST):
+                    (self.run.root / name).unlink(missing_ok=True)
+                files = [f for f in self.run.repo_files() if f.endswith((".py", ".yaml", ".txt", ".md"))]
+                return {**verify(self.run.root, files, self.options.limits).to_dict(), "dropped": why}
+
+            result = self.step(key, "repair", drop)
+            dropped = str(result.get("dropped", why))
+            return [*final, Verification.from_dict(result)]
+
+        final = drop_broken_reference(final, "fidelity/drop")
         # A small model's fresh draw, told what its first failed, often passes where repairing the
         # first does not: a few are sampled, and the contract tests pick the best of all.
         rewrite_reference = fidelity is not None and "{attributes}" in fidelity[0]
@@ -410,7 +444,8 @@ class Pipeline:
             if result["kept"]:
                 fresh["kept"] += 1
                 final = [*final, Verification.from_dict(result)]
-        checked = fidelity_result(self.run.root, final[-1], digest)
+        final = drop_broken_reference(final, "fidelity/drop-after-fresh")
+        checked = fidelity_result(self.run.root, final[-1], digest, dropped)
         on = f" ({data} data)" if data else ""
         about = [
             f"Kind of contribution: {contribution['kind']}{on}, so the "
