@@ -109,6 +109,11 @@ def test_the_kind_is_the_first_one_the_reply_names():
     net = Proposal(proposes="a deep network of stacked convolutions", data="image", name="VGG")
     assert parse_kind("architecture", [*kinds, "architecture"], se) == "layer"
     assert parse_kind("architecture", [*kinds, "architecture"], net) == "architecture"
+    # So is a network whose abstract says what each of its blocks computes.
+    grmlp = Proposal(proposes="Gated Residual MLPs for tabular data", data="vector", name="GR-MLP")
+    abstract = "Each block normalizes its input, applies a two-layer MLP, and adds the result back."
+    assert parse_kind("architecture", [*kinds, "architecture"], grmlp, None, abstract) == "layer"
+    assert parse_kind("architecture", [*kinds, "architecture"], grmlp, None, "A deep MLP.") == "architecture"
     # A kind whose line shares no word with the proposal gives way to the one that shares two.
     lines = {
         "optimizer": "an update rule for the weights (Adam, LARS)",
@@ -191,6 +196,17 @@ def test_the_method_is_checked_against_a_reference_written_from_the_equations(pa
     summary = run(paper, out, Author(contribution="activation", method=swish), rounds=0)
     assert summary["ok"] and summary["fidelity"]["status"] == "not checked"
     assert not (out / "reference.py").exists() and not (out / "tests" / "test_fidelity.py").exists()
+
+    # A class where the reference function was asked for is asked for once more, told so.
+    as_class = (
+        "import torch\n\n\nclass Reference(torch.nn.Module):\n    def forward(self, x):\n        return x\n"
+    )
+    out = tmp_path / "class-first"
+    author = Author(contribution="activation", method=swish, reference=reference, class_reference=as_class)
+    summary = run(paper, out, author, rounds=0)
+    assert summary["fidelity"]["status"] == "pass" and (out / "reference.py").read_text() == reference
+    calls = [json.loads(x) for x in (out / ".smolab" / "trajectory.jsonl").read_text().splitlines()]
+    assert any("defined a class and no function" in json.dumps(c["messages"]) for c in calls)
 
     # A reference that parses but crashes checks nothing: once repair is done with it, it goes
     # with its test, the method is judged by its contract, and the report says why.

@@ -292,7 +292,7 @@ class Pipeline:
                 [Message("system", CLASSIFIER), Message("user", ask)], max_tokens=8, temperature=0
             )
             found = {
-                "kind": bp.parse_kind(reply.text, [*blueprints, bp.OTHER], proposal, lines),
+                "kind": bp.parse_kind(reply.text, [*blueprints, bp.OTHER], proposal, lines, paper.abstract),
                 **proposal.model_dump(),
             }
             skill = blueprints.get(found["kind"])
@@ -339,6 +339,10 @@ class Pipeline:
             constants = bp.method_config(code, cls, digest)  # the values config.yaml will give it
             ask = bp.reference_ask(fidelity[0], digest, attributes, bp.pitch(contribution), constants)
             written = self._write_code(method_system, REFERENCE, ask)
+            if written["parses"] and bp.name_reference(self.run.read_file(REFERENCE)) is None:
+                # A class where a function was asked for (small models write a module out of
+                # habit): asked once more, told so, since without a function nothing is checked.
+                written = self._write_code(method_system, REFERENCE, ask + bp.FUNCTION_AGAIN)
             replied = self.run.read_file(REFERENCE)
             code = bp.define_constants(replied, bp.numbers(constants))
             named = bp.name_reference(code) if written["parses"] else None
