@@ -281,6 +281,24 @@ def test_displays_read_in_two_dimensions(papers, name):
 
 CODED_SUMS = {"dev/1709.01507_senet.pdf", "dev/1803.08494_groupnorm.pdf"}
 
+# What the sentences around a display say about its symbols, as the reader keeps them.
+AROUND = {
+    "dev/1608.03983_sgdr.pdf": ("cos((T_{cur})/T_i π)", "how many epochs have been performed since"),
+    "dev/1803.08494_groupnorm.pdf": ("⌊k_C/(C/G)⌋", "G is the number of groups"),
+    "dev/1709.01507_senet.pdf": ("σ(W_2 δ(W_1 z))", "δ refers to the ReLU"),
+    "dev/2014_dropout.pdf": ("ỹ^{(l)} = r^{(l)} ∗ y^{(l)}", "Bernoulli random variables each of which"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(AROUND))
+def test_displays_keep_the_sentences_that_define_their_symbols(papers, name):
+    display, words = AROUND[name]
+    found = [e for e in papers[name].equations if display in e.text]
+    assert found, [e.text for e in papers[name].equations]
+    assert any(words in e.context for e in found), [e.context for e in found]
+    # Consecutive displays share the sentence after them; a sentence about something else is not kept.
+    assert all(len(e.context) < 700 for e in papers[name].equations)
+
 
 @pytest.mark.parametrize("name", sorted(METHOD_EQUATION))
 def test_key_equations_are_the_methods_and_legible(papers, name):

@@ -8,12 +8,14 @@ import re
 from pathlib import Path
 
 import pytest
+import torch
 
 from smolab.reproduce import Options, reproduce
 from smolab.reproduce.fixes import (
     default_required_args,
     deterministic_fixes,
     drop_uninstalled_imports,
+    dropout_rates_called,
     import_undefined_names,
     repoint_local_imports,
     repoint_missing_attributes,
@@ -107,6 +109,27 @@ def test_an_init_argument_read_as_an_attribute_but_never_stored_is_stored():
     assert "self.c =" not in new and "self.helper =" not in new  # not read, or a method
     assert len(fixes) == 1 and "stores eps, groups" in fixes[0].what
     assert store_init_arguments("method.py", new) == (new, [])  # nothing left to store
+
+
+def test_a_dropout_rate_that_is_called_becomes_a_dropout_layer():
+    code = (
+        "import torch\nfrom torch import nn\n\n\nclass Block(nn.Module):\n"
+        "    def __init__(self, dim, dropout=0.1):\n        super().__init__()\n"
+        "        self.dropout = dropout\n        self.drop_path = 0.2\n        self.p_drop = dropout\n\n"
+        "    def forward(self, x):\n        h = self.dropout(x)\n"
+        "        return torch.nn.functional.dropout(h, self.drop_path) * self.p_drop\n"
+    )
+    new, fixes = dropout_rates_called("method.py", code)
+    assert "        self.dropout = nn.Dropout(dropout)\n" in new
+    # A rate used as a number stays a number.
+    assert "self.drop_path = 0.2\n" in new and "self.p_drop = dropout\n" in new
+    what = "method.py: `self.dropout` held a dropout rate and was called; now nn.Dropout"
+    assert [f.what for f in fixes] == [what]
+    assert dropout_rates_called("method.py", new) == (new, [])
+    module = {}
+    exec(compile(new, "method.py", "exec"), module)
+    x = torch.ones(2, 4)
+    assert module["Block"](4).eval()(x).shape == (2, 4)
 
 
 def test_every_deterministic_fix_in_one_pass():

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from smolab.paper.digest import CheckedHyperParameter, Digest
+from smolab.paper.digest import HEADLINE, CheckedHyperParameter, Digest
 from smolab.reproduce import Options, reproduce
 from smolab.reproduce.blueprint import (
+    PROPOSED_NOTE,
     Proposal,
     config_text,
     init_attributes,
@@ -25,6 +26,7 @@ from smolab.reproduce.blueprint import (
     parse_kind,
     pitch,
     proposal_ask,
+    proposed_equations,
     reference_ask,
 )
 from smolab.skills import SkillLibrary
@@ -246,6 +248,34 @@ def test_the_method_and_its_reference_are_told_what_the_paper_proposes():
     assert "runs with beta = 1.0, eps = 1e-05: use these values" in ask
     assert "mode" not in ask.split("runs with")[1].split("\n")[0] and "affine" not in ask
     assert "The paper proposes" not in method_ask(skill, digest, None)
+
+
+def test_the_equations_of_the_proposal_are_marked_apart_from_the_baselines_it_changes():
+    gan = "min_G max_D E[log D(x)] + E[log(1 - D(G(z)))] (1)"
+    wgan = "min_G max_D E[D(x)] - E[D(G(z))] (2)"
+    penalty = "L = E[D(x~)] - E[D(x)] + lambda E[(||grad D(x^)||_2 - 1)^2] (3)"
+    grad = "f′(x) = sigma(x) + x sigma(x)(1 - sigma(x))"
+    digest = Digest(
+        equations=[gan, wgan, penalty, grad],
+        sections={gan: "Background", wgan: "Wasserstein GANs", penalty: "Gradient penalty", grad: "Penalty"},
+        where={gan: "The game is the minimax objective:", penalty: "Our new objective is"},
+    )
+    contribution = {"name": "Gradient penalty", "proposes": "an alternative to clipping weights"}
+    assert proposed_equations(digest, contribution) == {penalty}  # a derivative is never the proposal
+    ask = method_ask(SkillLibrary().blueprints()["generative"], digest, None, "", {penalty})
+    assert f"- {gan}\n" in ask and f"- [proposed] {penalty}\n" in ask and PROPOSED_NOTE in ask
+    # The name a proposal is "called" by counts; a lead-in that names it marks its display.
+    norm = {"name": "GN", "proposes": "a layer called Group Normalization, which divides channels"}
+    bn, gn = "S_i = {k | k_C = i_C}", "S_i = {k | k_N = i_N, k_C/(C/G) = i_C/(C/G)}"
+    where = {bn: "In Batch Norm, the set is defined as:", gn: "Formally, a Group layer computes:"}
+    assert proposed_equations(Digest(equations=[bn, gn], where=where), norm) == {gn}
+    # The abstract's formula is the proposal; nothing is marked where everything would be.
+    swish = Digest(equations=["f(x) = x sigmoid(bx)", grad], sections={"f(x) = x sigmoid(bx)": HEADLINE})
+    assert proposed_equations(swish, {"name": "Swish"}) == {"f(x) = x sigmoid(bx)"}
+    assert (
+        proposed_equations(Digest(equations=[penalty], sections={penalty: "Penalty"}), contribution) == set()
+    )
+    assert proposed_equations(digest, {}) == set()
 
 
 def test_a_reference_function_named_otherwise_is_aliased_and_one_without_a_function_dropped():

@@ -11,7 +11,7 @@ quote is not there, or whose quote does not contain it, is flagged unverified.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
@@ -100,6 +100,11 @@ class Digest(BaseModel):
     """The paper's section titles (method sections first), taken from the paper itself."""
     equations: list[str] = Field(default_factory=list)
     """Key equations as the paper writes them (LaTeX where the source has it)."""
+    where: dict[str, str] = Field(default_factory=dict)
+    """For a key equation, the paper's sentences around it that introduce it and say what its
+    symbols are, verbatim (see :mod:`smolab.paper.context`)."""
+    sections: dict[str, str] = Field(default_factory=dict)
+    """For a key equation, the title of the section it sits in."""
     tokens: int = 0
     """Tokens of :meth:`render` under the model that made it."""
 
@@ -107,6 +112,24 @@ class Digest(BaseModel):
         """The values the paper states: known, found in its text, and a value rather than the
         name said again ("dropout = dropout ratio" is found in the text and states nothing)."""
         return [h for h in self.hyperparameters if h.value != UNKNOWN and h.verified and not _restates(h)]
+
+    def equation_list(self, budget: int = 1200, proposed: Collection[str] = ()) -> str:
+        """The key equations as a prompt lists them, each followed by the paper's own words
+        around it while ``budget`` characters of those last (the ``proposed`` ones, which are
+        marked, served first): a small model told that ``T_cur`` counts the epochs since the last
+        restart stops guessing what it is."""
+        said: dict[str, str] = {}
+        for e in sorted(self.equations, key=lambda e: e not in proposed):
+            words = self.where.get(e, "")
+            if words and len(words) <= budget:
+                said[e] = words
+                budget -= len(words)
+        lines = []
+        for e in self.equations:
+            lines.append(f"- [proposed] {e}" if e in proposed else f"- {e}")
+            if e in said:
+                lines.append(f"  (the paper around it: {said[e]})")
+        return "\n".join(lines)
 
     def render(self, keep: Callable[[str], bool] | None = None) -> str:
         """The digest as prompts carry it; ``keep`` picks the hyper-parameters by name (all by
@@ -430,6 +453,9 @@ def inline_formulas(text: str) -> list[str]:
     return found
 
 
+HEADLINE = "Abstract"
+"""The section :func:`key_equations` gives the formulas it takes from the abstract."""
+
 # A derivative's display ("f′(x) = ...") is not the definition a small model should implement.
 DERIVATIVE = re.compile(r"^[^=]*(?:′|∂|\bd/d|\bgrad)")
 
@@ -464,6 +490,17 @@ def key_equations(paper: Paper, limit: int = 8) -> list[str]:
     headline = [f for f in inline_formulas(paper.abstract) if f not in seen][:2]
     chosen = sorted(scored, key=lambda t: (-t[0], t[1]))[: limit - len(headline)]
     return headline + [line for _, _, line in sorted(chosen, key=lambda t: t[1])]
+
+
+def equation_context(paper: Paper, lines: list[str]) -> dict[str, str]:
+    """The prose the paper puts around each of ``lines`` (as :func:`key_equations` wrote them)."""
+    chosen = set(lines)
+    found = {}
+    for e in paper.equations:
+        line = " ".join(e.text.split())[:200]
+        if line in chosen and e.context and line not in found:
+            found[line] = e.context
+    return found
 
 
 def _method_text(paper: Paper, words: int = 350) -> str:
@@ -644,6 +681,15 @@ def digest_paper(
                 setattr(merged, key, value)
     merged.outline = outline(paper)
     merged.equations = key_equations(paper)
+    merged.where = equation_context(paper, merged.equations)
+    merged.sections = {
+        line: e.source.section
+        for e in paper.equations
+        if e.source.section and (line := " ".join(e.text.split())[:200]) in merged.equations
+    }
+    for f in inline_formulas(paper.abstract):
+        if f in merged.equations:
+            merged.sections.setdefault(f, HEADLINE)
     if skipped:
         merged.unclear.insert(0, f"{skipped} of {len(pieces)} parts of the paper could not be digested")
     return fit_budget(merged, budget, count)

@@ -14,6 +14,7 @@ import tarfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from .context import around
 from .errors import PaperReadError
 from .model import Algorithm, Equation, Figure, Paper, Section, Source, Table
 
@@ -71,6 +72,18 @@ def plain(tex: str) -> str:
     t = t.replace("~", " ").replace("\\\\", "\n").replace("``", '"').replace("''", '"')
     t = re.sub(r"\\([%&$#_])", r"\1", t)
     return re.sub(r"[ \t]+", " ", re.sub(r"\n{3,}", "\n\n", t)).strip()
+
+
+def _context(body: str, start: int, end: int, reach: int = 800) -> str:
+    """The prose around the display at ``body[start:end]``, up to the neighbouring displays."""
+    before = body[max(0, start - reach) : start]
+    after = body[end : end + reach]
+    # Stop at the next display and the previous one: their text is not prose.
+    after = re.split(r"\\(?:sub)*section\*?\s*\{|\\paragraph\s*\{", after)[0]
+    after = re.split(r"\\begin\{(?:" + "|".join(re.escape(e) for e in MATH_ENVS) + r")\}|\\\[", after)[0]
+    before = re.split(r"\\end\{(?:" + "|".join(re.escape(e) for e in MATH_ENVS) + r")\}|\\\]", before)[-1]
+    # A display directly after another has no lead-in of its own.
+    return around(plain(before) if before.strip() else "", plain(after))
 
 
 def _expand_inputs(text: str, files: dict[str, str], base: PurePosixPath, depth: int = 0) -> str:
@@ -229,11 +242,17 @@ def parse_latex(text: str, origin: str = "", bbl: str = "") -> Paper:
                     latex=True,
                     label=label.group(1) if label else None,
                     source=Source(section=section_at(m.start())),
+                    context=_context(body, m.start(), m.end()),
                 )
             )
     for m in re.finditer(r"\\\[(.*?)\\\]", body, re.S):
         paper.equations.append(
-            Equation(text=m.group(1).strip(), latex=True, source=Source(section=section_at(m.start())))
+            Equation(
+                text=m.group(1).strip(),
+                latex=True,
+                source=Source(section=section_at(m.start())),
+                context=_context(body, m.start(), m.end()),
+            )
         )
     paper.equations.sort(key=lambda e: body.find(e.text))
 

@@ -20,6 +20,9 @@ class Equation(BaseModel):
     latex: bool = False
     label: str | None = None
     source: Source = Field(default_factory=Source)
+    context: str = ""
+    """The paper's sentences around the display: the one that introduces it and the ones that
+    say what its symbols are, verbatim ("" when the prose around it does neither)."""
 
 
 class Table(BaseModel):

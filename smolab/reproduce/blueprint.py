@@ -12,13 +12,14 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field
 
-from ..paper.digest import UNKNOWN, Digest, stems
+from ..paper.digest import DERIVATIVE, HEADLINE, UNKNOWN, Digest, stems
 from ..skills import Skill
 from .code import init_of
 from .plan import config_value, yaml_line
@@ -199,11 +200,56 @@ def pitch(contribution: dict[str, Any]) -> str:
     return f"{name}: {proposes}" if name and proposes else proposes or name
 
 
-def method_ask(skill: Skill, digest: Digest, data: str | None, proposes: str = "") -> str:
+# Words of a proposal's name that say nothing about which equations are its own.
+GENERIC = frozenset(
+    re.findall(
+        r"\w+",
+        "a an the of for and to in on with via by new simple novel efficient improved improving "
+        "learning deep neural network networks model models method approach technique training "
+        "towards toward large scale",
+    )
+)
+CALLED = re.compile(
+    r"\b(?:called|termed|term|named|dubbed|coined)\s+(?:the\s+|an?\s+)?[“\"']?([\w\- ]{3,40}?)[”\"',.(]",
+    re.I,
+)
+PROPOSED_NOTE = (
+    "[proposed] marks the equations of what the paper proposes: implement those; the others are "
+    "the notation they build on or the baselines they change."
+)
+
+
+def _name_words(text: str) -> set[str]:
+    return {w.lower()[:5] for w in re.findall(r"[A-Za-z]{2,}", text) if w.lower() not in GENERIC}
+
+
+def proposed_equations(digest: Digest, contribution: dict[str, Any]) -> frozenset[str]:
+    """The key equations of what the paper proposes: the abstract's own formulas, and those whose
+    section title or surrounding sentences name the proposal ("Gradient penalty", "a Group Norm
+    layer computes ..."). Papers set out the baseline first (the GAN before its penalty, SGD before its
+    restarts) and a small model implements the first equation it reads. None are marked when
+    everything is; a derivative is never the proposal."""
+    name = str(contribution.get("name", ""))
+    called = CALLED.search(str(contribution.get("proposes", "")))
+    words = _name_words(name) | (_name_words(called.group(1)) if called else set())
+    marked = set()
+    for e in digest.equations:
+        section = digest.sections.get(e, "")
+        around = digest.where.get(e, "")
+        if section == HEADLINE or (words & _name_words(f"{section} {around}") and not DERIVATIVE.match(e)):
+            marked.add(e)
+    return frozenset(marked) if len(marked) < len(digest.equations) else frozenset()
+
+
+def method_ask(
+    skill: Skill, digest: Digest, data: str | None, proposes: str = "", proposed: Collection[str] = ()
+) -> str:
     """What to write into the skeleton: the paper's proposal (the classifier's words, so that a
-    GAN paper's new penalty is not written as the plain GAN it improves), its equations, the
-    values it states and the blueprint's instructions."""
-    equations = "\n".join(f"- {e}" for e in digest.equations) or "- (none extracted; follow the method text)"
+    GAN paper's new penalty is not written as the plain GAN it improves), its equations (its own
+    marked), the values it states and the blueprint's instructions."""
+    equations = digest.equation_list(proposed=proposed) or "- (none extracted; follow the method text)"
+    if proposed:
+        equations += "\n" + PROPOSED_NOTE
     # Training settings are the skeleton's, unless training is what the method is (an optimizer).
     own_training = skill.metadata.get("training") == "method"
     stated = [
@@ -249,6 +295,7 @@ def reference_ask(
     attributes: str = "",
     proposes: str = "",
     constants: dict[str, Any] | None = None,
+    proposed: Collection[str] = (),
 ) -> str:
     """The reference is written from the equations, in its own call, never seeing the method's
     forward pass, so that comparing the two can catch a method that is not the paper's. A block
@@ -257,7 +304,9 @@ def reference_ask(
     that picks β = 2 where the method runs with β = 1 does not fail a faithful method."""
     if "{attributes}" in instructions:
         instructions = instructions.replace("{attributes}", attributes or "# (none)")
-    equations = "\n".join(f"- {e}" for e in digest.equations) or "- (none extracted; follow the method text)"
+    equations = digest.equation_list(proposed=proposed) or "- (none extracted; follow the method text)"
+    if proposed:
+        equations += "\n" + PROPOSED_NOTE
     stated = [f"- {h.name} = {h.value}" for h in digest.stated()]
     parts = [f"The paper proposes: {proposes}"] if proposes else []
     parts.append(f"The paper's equations:\n{equations}")

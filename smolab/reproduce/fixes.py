@@ -279,6 +279,62 @@ def store_init_arguments(name: str, code: str) -> tuple[str, list[Fix]]:
     return ("\n".join(lines) + "\n" if inserts else code), fixes
 
 
+DROP = re.compile(r"drop", re.I)
+
+
+def dropout_rates_called(name: str, code: str) -> tuple[str, list[Fix]]:
+    """``self.dropout = dropout`` (a rate) and later ``self.dropout(h)``: a float is called (a
+    small model's habit). Where every use of the attribute is a call, it becomes the layer the
+    rate is for, ``nn.Dropout(dropout)``."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code, []
+    aliases = module_aliases(tree)
+    nn = next((a for a, m in aliases.items() if m == "torch.nn"), "torch.nn" if "torch" in aliases else "")
+    if not nn:
+        return code, []
+    lines = code.splitlines()
+    fixes: list[Fix] = []
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        init = init_of(tree, cls.name)
+        if init is None:
+            continue
+        params = {a.arg for a in [*init.args.args[1:], *init.args.kwonlyargs]}
+        for st in init.body:
+            if not (
+                isinstance(st, ast.Assign)
+                and len(st.targets) == 1
+                and isinstance(t := st.targets[0], ast.Attribute)
+                and isinstance(t.value, ast.Name)
+                and t.value.id == "self"
+                and DROP.search(t.attr)
+                and st.lineno == st.end_lineno
+            ):
+                continue
+            value = st.value
+            rate = (isinstance(value, ast.Name) and value.id in params) or (
+                isinstance(value, ast.Constant) and isinstance(value.value, float)
+            )
+            uses = [
+                n
+                for fn in cls.body
+                if isinstance(fn, ast.FunctionDef) and fn is not init
+                for n in ast.walk(fn)
+                if isinstance(n, ast.Attribute) and n.attr == t.attr and ast.unparse(n.value) == "self"
+            ]
+            called = {id(c.func) for c in ast.walk(cls) if isinstance(c, ast.Call)}
+            if not rate or not uses or any(id(u) not in called for u in uses):
+                continue
+            line = lines[st.lineno - 1]
+            indent = line[: len(line) - len(line.lstrip())]
+            lines[st.lineno - 1] = f"{indent}self.{t.attr} = {nn}.Dropout({ast.unparse(value)})"
+            fixes.append(
+                Fix(name, f"{name}: `self.{t.attr}` held a dropout rate and was called; now {nn}.Dropout")
+            )
+    return ("\n".join(lines) + "\n" if fixes else code), fixes
+
+
 # Where a function a model called on the wrong torch module lives instead (``F.log`` is
 # ``torch.log``; ``torch.softplus`` is ``F.softplus``), in the order to try.
 ELSEWHERE = {
@@ -376,6 +432,8 @@ def deterministic_fixes(
     fixes += repoint_missing_attributes(files, errors)
     for name in list(files):
         files[name], found = store_init_arguments(name, files[name])
+        fixes += found
+        files[name], found = dropout_rates_called(name, files[name])
         fixes += found
     if method and method[0] in files:
         files[method[0]], found = default_required_args(

@@ -320,8 +320,10 @@ class Pipeline:
         text = digest.render(None if own_training else bp.not_training)
         method_system = pl.preamble(text)
 
+        proposed = bp.proposed_equations(digest, contribution)
+
         def write_method(feedback: str = "", temperature: float | None = None) -> dict[str, Any]:
-            ask = bp.method_ask(skill, digest, data, bp.pitch(contribution))
+            ask = bp.method_ask(skill, digest, data, bp.pitch(contribution), proposed)
             return self._write_code(method_system, method, ask + feedback, temperature)
 
         fidelity = skill.fidelity()
@@ -337,7 +339,9 @@ class Pipeline:
             code = self.run.read_file(method)
             attributes = bp.init_attributes(code, cls)
             constants = bp.method_config(code, cls, digest)  # the values config.yaml will give it
-            ask = bp.reference_ask(fidelity[0], digest, attributes, bp.pitch(contribution), constants)
+            ask = bp.reference_ask(
+                fidelity[0], digest, attributes, bp.pitch(contribution), constants, proposed
+            )
             written = self._write_code(method_system, REFERENCE, ask)
             if written["parses"] and bp.name_reference(self.run.read_file(REFERENCE)) is None:
                 # A class where a function was asked for (small models write a module out of

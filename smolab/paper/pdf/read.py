@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..context import around
 from ..errors import PaperReadError
 from ..model import Equation, Figure, Paper, Section, Source
 from .display import linearize
@@ -207,9 +208,13 @@ class _Assembler:
         self.last_eq: tuple[int, float, float] | None = None
         self.eq_spans: list[dict[str, Any]] = []
         """The spans of the display being read, laid out again as each piece joins it."""
+        self.pending: list[tuple[Equation, str, str]] = []
+        """Displays whose following sentence is still being read, each with the prose that led
+        into it and what has been read after it: that sentence says what their symbols are."""
 
     def heading(self, h: Heading, page: int) -> None:
         self.last_eq = None
+        self.pending = []
         if h.kind == "abstract":
             self.mode = "abstract"
             if h.rest:
@@ -277,6 +282,15 @@ class _Assembler:
                 return
         text = join_lines([ln.text for ln in lines])
         where = Source(page=page, section=self.current.title if self.current else None)
+        if not is_eq and self.pending:
+            # The sentence after a display can be cut into blocks by inline math: it is read on
+            # until it ends.
+            self.pending = [(eq, before, f"{after} {text}".strip()) for eq, before, after in self.pending]
+            for eq, before, after in self.pending:
+                eq.context = around(before, after)
+            last = self.pending[-1][2]
+            if len(last) > 400 or re.search(r"[.!?](?:\s|$)", last):
+                self.pending = []
         if is_eq:
             y0, y1 = min(ln.bbox[1] for ln in lines), max(ln.bbox[3] for ln in lines)
             # Pieces of one display (split by PyMuPDF, or the rows of an aligned block) are
@@ -291,7 +305,13 @@ class _Assembler:
                 self.last_eq = (page, min(y0, last[1]), max(y1, last[2]))
                 return
             self.eq_spans = spans
-            self.paper.equations.append(Equation(text=linearize(spans) or text, source=where))
+            eq = Equation(text=linearize(spans) or text, source=where)
+            # Consecutive displays (or pieces of one the page cut apart) share the first's lead-in.
+            prose = self.text[id(self.current)] if self.current is not None else []
+            before = self.pending[0][1] if self.pending else prose[-1] if prose else ""
+            eq.context = around(before, "")
+            self.paper.equations.append(eq)
+            self.pending.append((eq, before, ""))
             self.last_eq = (page, y0, y1)
             return
         if self.current is not None and self.mode == "body":

@@ -1,0 +1,82 @@
+"""The prose around a display equation: the sentence that leads into it and the one that says
+what its symbols are ("where T_cur counts the epochs since the last restart").
+
+An equation alone is hard to implement: its symbols are defined in the sentences around it,
+and a small model given only ``η_t = η_min + ½(η_max − η_min)(1 + cos(T_cur/T_i π))`` guesses
+what ``T_cur`` is. Both readers keep these sentences, verbatim, beside each display.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Sentences end at a full stop followed by a capital (or math); "e.g." and "Fig. 2" do not end one.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z($])")
+_ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|Fig|Figs|Eq|Eqs|Sec|al|cf|vs|resp)\.|\b[A-Z]\.)$")
+# A sentence that goes on after the display, or defines its symbols.
+_CONTINUES = re.compile(
+    r"^(?:where|here|with|in which|for which|and|for|i\.e\.|that is|such that|s\.t\.|wherein|"
+    r"in this|the (?:symbol|term|variable|parameter|constant|function|operator)s?)\b",
+    re.I,
+)
+# A sentence that introduces the display: it ends with a colon or an opening verb or preposition.
+_LEADS = re.compile(r"(?::|\b(?:as|by|is|are|computes?|gives?|follows|defined|becomes?|reads|=))\s*$", re.I)
+SENTENCE_CHARS = 240
+"""At most this much of each sentence: a definition is short, a longer sentence is cut there."""
+
+
+def sentences(text: str) -> list[str]:
+    found: list[str] = []
+    for piece in _SENTENCE_END.split(" ".join(text.split())):
+        if found and _ABBREVIATION.search(found[-1]):
+            found[-1] = f"{found[-1]} {piece}"
+        elif piece.strip():
+            found.append(piece.strip())
+    return found
+
+
+def _cut(sentence: str) -> str:
+    return sentence if len(sentence) <= SENTENCE_CHARS else sentence[: SENTENCE_CHARS - 1].rstrip() + "…"
+
+
+def lead_in(before: str) -> str:
+    """The last sentence of the prose before a display, when it introduces the display."""
+    found = sentences(before)
+    if not found:
+        return ""
+    last = found[-1]
+    return _cut(last) if _LEADS.search(last) else ""
+
+
+def follow_up(after: str, most: int = 2) -> str:
+    """The first sentences of the prose after a display when they continue it or define its
+    symbols ("where ...", "Here x is ...", "with ε a small constant"): at most ``most``, and
+    each following one only while it still speaks of the display's symbols ("G is the number
+    of groups")."""
+    found = sentences(after)
+    if not found or not (_CONTINUES.match(found[0]) or found[0][:1].islower()):
+        return ""
+    kept = [_cut(found[0])]
+    for s in found[1 : most + 1]:
+        if len(kept) >= most or not _defines(s):
+            break
+        kept.append(_cut(s))
+    return " ".join(kept)
+
+
+def _defines(sentence: str) -> bool:
+    """A sentence that says what a symbol is: "S_i is the set of ...", "C/G is the number of ..."."""
+    if _PRONOUN.match(sentence):
+        return False
+    return bool(re.match(r"^\S{1,12}(?:\s\S{1,6})?\s(?:is|are|denotes?|represents?)\b", sentence)) or bool(
+        _CONTINUES.match(sentence)
+    )
+
+
+_PRONOUN = re.compile(r"^(?:it|this|that|these|those|they|we|our|its|there)\b", re.I)
+
+
+def around(before: str, after: str) -> str:
+    """The lead-in and the follow-up of one display, as one line ("" when neither is there)."""
+    parts = [p for p in (lead_in(before), follow_up(after)) if p]
+    return " … ".join(parts)
