@@ -14,6 +14,7 @@ import yaml
 from smolab.paper.digest import HEADLINE, CheckedHyperParameter, Digest
 from smolab.reproduce import Options, reproduce
 from smolab.reproduce.blueprint import (
+    LEARNED_VALUE,
     PROPOSED_NOTE,
     Proposal,
     config_text,
@@ -29,6 +30,8 @@ from smolab.reproduce.blueprint import (
     proposed_equations,
     reference_ask,
 )
+from smolab.reproduce.pipeline import reference_crash
+from smolab.reproduce.verify import Failure, Verification
 from smolab.skills import SkillLibrary
 
 from .scripted_author import PAPER_TEX, Author, author_model
@@ -111,6 +114,11 @@ def test_the_kind_is_the_first_one_the_reply_names():
     net = Proposal(proposes="a deep network of stacked convolutions", data="image", name="VGG")
     assert parse_kind("architecture", [*kinds, "architecture"], se) == "layer"
     assert parse_kind("architecture", [*kinds, "architecture"], net) == "architecture"
+    # So is a network whose abstract says what each of its blocks computes.
+    grmlp = Proposal(proposes="Gated Residual MLPs for tabular data", data="vector", name="GR-MLP")
+    abstract = "Each block normalizes its input, applies a two-layer MLP, and adds the result back."
+    assert parse_kind("architecture", [*kinds, "architecture"], grmlp, None, abstract) == "layer"
+    assert parse_kind("architecture", [*kinds, "architecture"], grmlp, None, "A deep MLP.") == "architecture"
     # A kind whose line shares no word with the proposal gives way to the one that shares two.
     lines = {
         "optimizer": "an update rule for the weights (Adam, LARS)",
@@ -214,6 +222,41 @@ def test_the_method_is_checked_against_a_reference_written_from_the_equations(pa
     assert "RuntimeError" in summary["fidelity"]["dropped"]
     assert not (out / "reference.py").exists() and not (out / "tests" / "test_fidelity.py").exists()
     assert "still crashed after repair" in (out / "REPORT.md").read_text()
+
+
+def test_a_fidelity_test_that_crashes_inside_torch_while_the_contract_holds_is_the_references():
+    inside_torch = (
+        "tests.test_fidelity::test_the_block_computes_the_papers_equations\n    name = 'b1'\n"
+        "E       AttributeError: 'Block' object has no attribute 'b1'\n\n"
+        ".venv/lib/python3.11/site-packages/torch/nn/modules/module.py:1967: AttributeError"
+    )
+    fidelity = Failure(check="tests", file=None, error=inside_torch)
+    assert (
+        reference_crash(Verification([], [fidelity]))
+        == "AttributeError: 'Block' object has no attribute 'b1'"
+    )
+    # A disagreement is the method's; so is a crash while a contract test fails too.
+    disagree = Failure("tests", "tests/test_fidelity.py", "tests.test_fidelity::t\nE  AssertionError: gap")
+    contract = Failure("tests", "method.py", "tests.test_contract::t\nE  TypeError: bad")
+    assert reference_crash(Verification([], [disagree])) == ""
+    assert reference_crash(Verification([], [fidelity, contract])) == ""
+    assert reference_crash(Verification([], [Failure("tests", "reference.py", "x\nNameError: y")])) == (
+        "NameError: y"
+    )
+
+
+def test_a_value_stated_for_a_learned_symbol_is_told_as_where_its_parameter_starts():
+    digest = Digest(
+        equations=["y = x + \\alpha h"],
+        where={"y = x + \\alpha h": "where $\\alpha$ is a learned scalar initialised to $0$."},
+        hyperparameters=[
+            CheckedHyperParameter(name="alpha", value="0", quote="initialised to 0", verified=True),
+            CheckedHyperParameter(name="d_h", value="128", quote="width d_h = 128", verified=True),
+        ],
+    )
+    assert digest.learned() == {"alpha"}
+    ask = method_ask(SkillLibrary().blueprints()["layer"], digest, "vector")
+    assert f"- alpha = 0{LEARNED_VALUE}\n" in ask and "- d_h = 128\n" in ask
 
 
 def test_a_blocks_reference_sees_what_its_constructor_builds_and_not_its_forward_pass():

@@ -9,6 +9,7 @@ what ``T_cur`` is. Both readers keep these sentences, verbatim, beside each disp
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Sentences end at a full stop followed by a capital (or math); "e.g." and "Fig. 2" do not end one.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z($])")
@@ -80,3 +81,30 @@ def around(before: str, after: str) -> str:
     """The lead-in and the follow-up of one display, as one line ("" when neither is there)."""
     parts = [p for p in (lead_in(before), follow_up(after)) if p]
     return " … ".join(parts)
+
+
+# "α is a learned scalar", "γ and β are trainable scale and shift", "$\\alpha$ is learnable".
+_SYMBOL = r"(?<![\w\\])\$?(?:\\[A-Za-z]+|[\u0370-\u03ff]|[A-Za-z])(?:_\{?\w{1,3}\}?)?\$?(?!\w)"
+_LEARNED = re.compile(
+    rf"((?:{_SYMBOL}\s*(?:,|and)\s*)*{_SYMBOL})\s+(?:is|are)\s+(?:a\s+|an\s+|the\s+)?"
+    r"(?:[\w-]+\s+){0,2}?(?:learned|learnable|trainable)\b"
+)
+
+
+def symbol_name(symbol: str) -> str:
+    """``α``, ``\\alpha`` and ``$\\alpha$`` all as ``alpha``; ``W_1`` as ``w1``."""
+    s = symbol.strip("$ ").lstrip("\\")
+    if len(s) == 1 and "GREEK" in unicodedata.name(s, ""):
+        s = unicodedata.name(s).split()[-1]
+    return re.sub(r"[^a-z0-9]", "", s.lower())
+
+
+def learned_symbols(text: str) -> set[str]:
+    """The symbols the text says are learned ("where α is a learned scalar initialised to 0"):
+    their stated value is where training starts, not a setting."""
+    found = set()
+    for m in _LEARNED.finditer(text):
+        for sym in re.split(r"\s*(?:,|and)\s*", m.group(1)):
+            if sym.strip() and (name := symbol_name(sym)):
+                found.add(name)
+    return found

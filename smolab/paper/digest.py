@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import SmolabError
 from ..models import ChatModel, Message, StructuredOutputError
+from .context import learned_symbols
 from .errors import PaperError
 from .model import Paper
 
@@ -130,6 +131,12 @@ class Digest(BaseModel):
             if e in said:
                 lines.append(f"  (the paper around it: {said[e]})")
         return "\n".join(lines)
+
+    def learned(self) -> set[str]:
+        """Symbols the sentences around the equations say are learned (``alpha`` for "where α
+        is a learned scalar initialised to 0"), as :func:`~smolab.paper.context.symbol_name`
+        writes them."""
+        return {name for said in self.where.values() for name in learned_symbols(said)}
 
     def render(self, keep: Callable[[str], bool] | None = None) -> str:
         """The digest as prompts carry it; ``keep`` picks the hyper-parameters by name (all by

@@ -90,6 +90,7 @@ def kind_ask(blueprints: dict[str, Skill], proposal: Proposal) -> str:
 # A proposal named as a part (an "SE block", a "gating unit") is a layer, even when the paper
 # calls it architectural: the blueprint for a block stacks it in a network the skeleton owns.
 PART = re.compile(r"\b(?:block|unit|module|cell)s?\b", re.I)
+EACH_PART = re.compile(r"\b(?:each|every)\s+(?:\w+\s+)?(?:block|unit|module|cell)\b", re.I)
 
 
 def parse_kind(
@@ -97,6 +98,7 @@ def parse_kind(
     kinds: list[str],
     proposal: Proposal | None = None,
     lines: dict[str, str] | None = None,
+    abstract: str = "",
 ) -> str:
     """The kind the reply names first (``other`` when it names none), overruled in two plain
     cases: a part named as a block is a layer, and a kind whose line shares no word with the
@@ -108,7 +110,10 @@ def parse_kind(
     if proposal is None:
         return kind
     said = f"{proposal.name} {proposal.proposes}"
-    if kind == "architecture" and "layer" in kinds and PART.search(said):
+    # A network whose abstract describes what each of its blocks computes is reproduced as that
+    # block: the layer blueprint stacks it and checks it against the equations, which a whole
+    # architecture cannot be (a "Gated Residual MLP" came out as a plain MLP, nothing caught it).
+    if kind == "architecture" and "layer" in kinds and (PART.search(said) or EACH_PART.search(abstract)):
         return "layer"
     if lines and kind in lines:
         words = stems(said)
@@ -213,6 +218,11 @@ CALLED = re.compile(
     r"\b(?:called|termed|term|named|dubbed|coined)\s+(?:the\s+|an?\s+)?[“\"']?([\w\- ]{3,40}?)[”\"',.(]",
     re.I,
 )
+# A value the paper states for a symbol it says is learned is where training starts ("α is a
+# learned scalar initialised to 0"): told as a plain value, a small model made α a constant 0.
+LEARNED_VALUE = (
+    " (the initial value of a learned parameter: an nn.Parameter that starts there, not an argument)"
+)
 PROPOSED_NOTE = (
     "[proposed] marks the equations of what the paper proposes: implement those; the others are "
     "the notation they build on or the baselines they change."
@@ -252,8 +262,11 @@ def method_ask(
         equations += "\n" + PROPOSED_NOTE
     # Training settings are the skeleton's, unless training is what the method is (an optimizer).
     own_training = skill.metadata.get("training") == "method"
+    learned = digest.learned()
     stated = [
-        f"- {h.name} = {h.value}" for h in digest.stated() if own_training or not TRAINING.search(h.name)
+        f"- {h.name} = {h.value}" + (LEARNED_VALUE if key(h.name) in learned else "")
+        for h in digest.stated()
+        if own_training or not TRAINING.search(h.name)
     ]
     parts = [f"The paper proposes: {proposes}"] if proposes else []
     parts.append(f"The paper's equations:\n{equations}")

@@ -8,6 +8,7 @@ Every model call is one line of ``.smolab/trajectory.jsonl``.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -90,11 +91,22 @@ class Options:
 
 
 def reference_crash(last: Verification) -> str:
-    """The first failure raised inside reference.py (not the comparison's assertion), else ""."""
+    """The first failure raised inside reference.py (not the comparison's assertion), else "".
+    A fidelity test that raised something other than its assertion while no contract test failed
+    counts too: the method builds and runs, so the reference crashed (inside torch, often, as in
+    ``block.b1`` on a block that has no such attribute)."""
     for f in last.failures:
         if f.file == REFERENCE:
             head = f.error.strip().splitlines()
             return head[-1][:200] if head else "it crashed"
+    tests = [f for f in last.failures if f.check == "tests"]
+    fidelity = [f for f in tests if "test_fidelity" in f.error.split("\n", 1)[0]]
+    if fidelity and len(fidelity) == len(tests) and not any(f.check == "main" for f in last.failures):
+        lines = fidelity[0].error.strip().splitlines()
+        said = [ln[1:].strip() for ln in lines if ln.startswith("E ")] or lines[-1:]
+        raised = re.search(r"\b(\w+(?:Error|Exception))\b", said[0]) if said else None
+        if raised and raised.group(1) != "AssertionError":
+            return said[0][:200]
     return ""
 
 
@@ -292,7 +304,7 @@ class Pipeline:
                 [Message("system", CLASSIFIER), Message("user", ask)], max_tokens=8, temperature=0
             )
             found = {
-                "kind": bp.parse_kind(reply.text, [*blueprints, bp.OTHER], proposal, lines),
+                "kind": bp.parse_kind(reply.text, [*blueprints, bp.OTHER], proposal, lines, paper.abstract),
                 **proposal.model_dump(),
             }
             skill = blueprints.get(found["kind"])
