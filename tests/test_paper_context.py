@@ -5,6 +5,7 @@ from pathlib import Path
 from smolab.paper.context import around, follow_up, lead_in, sentences
 from smolab.paper.digest import Digest
 from smolab.paper.latex import read_latex
+from smolab.paper.notation import readable
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "gated-residual-mlp.tex"
 
@@ -41,8 +42,9 @@ def test_follow_up_keeps_definitions_and_stops_at_other_talk():
 def test_latex_displays_carry_their_lead_in_and_where_clause():
     paper = read_latex(EXAMPLE)
     branch, gate, loss = paper.equations
-    assert branch.context.startswith("The block computes … with $W_1 \\in \\mathbb{R}^{d_h \\times d}$")
-    assert gate.context == "where $\\alpha$ is a learned scalar initialised to $0$."
+    # Inline math reads in the same notation as the displays.
+    assert branch.context.startswith("The block computes … with W_1 ∈ R^{d_h × d} and W_2 ∈ R^{d × d_h}")
+    assert gate.context == "where α is a learned scalar initialised to 0."
     assert "label smoothing" in loss.context
     assert around("", "") == ""
 
@@ -58,3 +60,19 @@ def test_prompts_list_each_equation_with_the_papers_words_within_a_budget():
         "  (the paper around it: " + "x" * 50 + ")",
     ]
     assert "xxxx" not in d.equation_list(budget=30)
+
+
+def test_latex_math_reads_in_the_readers_common_notation():
+    assert readable(r"h = W_2\, \mathrm{GELU}(W_1\, \mathrm{LayerNorm}(x) + b_1) + b_2") == (
+        "h = W_2 GELU(W_1 LayerNorm(x) + b_1) + b_2"
+    )
+    eta = (
+        r"\eta_t = \eta_{min}^i + \frac{1}{2}(\eta_{max}^i - \eta_{min}^i)"
+        r"\left(1 + \cos\left(\frac{T_{cur}}{T_i}\pi\right)\right)"
+    )
+    assert readable(eta) == "η_t = η_{min}^i + 1/2(η_{max}^i - η_{min}^i)(1 + cos((T_{cur})/T_i π))"
+    attention = r"\mathrm{softmax}\left(\frac{QK^\top}{\sqrt{d_k}}\right)V"
+    assert readable(attention) == "softmax((QK^⊤)/(√d_k))V"
+    norm = r"\sigma_i = \sqrt{\frac{1}{m}\sum_{k \in S_i}(x_k-\mu_i)^2 + \epsilon} \label{eq:std}"
+    assert readable(norm) == "σ_i = √(1/m∑_{k ∈ S_i}(x_k-μ_i)^2 + ϵ)"
+    assert readable(r"\hat{x} = \mathbf{W}\tilde{h}") == "x̂ = Wh̃"  # as TeX sets it

@@ -296,7 +296,7 @@ def test_judge_averages_samples_and_fits_the_window(paper, tmp_path):
     assert [c.severity for c in v.critiques] == ["high", "medium"]  # merged across samples, worst first
     prompt = backend.history[0][0]
     assert "class GatedSum" in prompt[-1].content and "Digest" not in prompt[0].content
-    assert "y = x + \\alpha h" in prompt[0].content  # the run's digest carries the paper's equation
+    assert "y = x + α h" in prompt[0].content  # the run's digest carries the paper's equation
     assert len({p[-1].content for p, _ in backend.history}) == 1  # same prompt, different samples
     assert [params.seed for _, params in backend.history] == [0, 1, 2]
     # a small window: files become interfaces, and the prompt still fits

@@ -182,9 +182,8 @@ def test_the_method_is_checked_against_a_reference_written_from_the_equations(pa
     # The reference's call saw the equations, never the method module.
     model_calls = [json.loads(x) for x in (out / ".smolab" / "trajectory.jsonl").read_text().splitlines()]
     ref_call = next(c for c in model_calls if c["step"] == "generate/reference.py")
-    assert "def forward" not in json.dumps(ref_call["messages"]) and "y = x + \\\\alpha h" in json.dumps(
-        ref_call["messages"]
-    )
+    sent = json.dumps(ref_call["messages"], ensure_ascii=False)
+    assert "def forward" not in sent and "y = x + α h" in sent
     assert "Fidelity: pass" in (out / "REPORT.md").read_text()
 
     # A method that is not the paper's equation (here: a tanh) runs and passes its contract,

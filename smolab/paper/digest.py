@@ -20,7 +20,8 @@ from ..errors import SmolabError
 from ..models import ChatModel, Message, StructuredOutputError
 from .context import learned_symbols
 from .errors import PaperError
-from .model import Paper
+from .model import Equation, Paper
+from .notation import readable
 
 UNKNOWN = "unknown"
 
@@ -476,7 +477,7 @@ def key_equations(paper: Paper, limit: int = 8) -> list[str]:
     scored = []
     seen: set[str] = set()
     for i, e in enumerate(paper.equations):
-        line = " ".join(e.text.split())
+        line = equation_line(e)
         digits = sum(c.isdigit() for c in line)
         if not 8 <= len(line) <= 240 or line in seen or digits > len(line) / 4:
             continue
@@ -499,12 +500,17 @@ def key_equations(paper: Paper, limit: int = 8) -> list[str]:
     return headline + [line for _, _, line in sorted(chosen, key=lambda t: t[1])]
 
 
+def equation_line(e: Equation) -> str:
+    """One display as prompts list it: LaTeX in the readers' common notation, on one line."""
+    return readable(e.text) if e.latex else " ".join(e.text.split())
+
+
 def equation_context(paper: Paper, lines: list[str]) -> dict[str, str]:
     """The prose the paper puts around each of ``lines`` (as :func:`key_equations` wrote them)."""
     chosen = set(lines)
     found = {}
     for e in paper.equations:
-        line = " ".join(e.text.split())[:200]
+        line = equation_line(e)[:200]
         if line in chosen and e.context and line not in found:
             found[line] = e.context
     return found
@@ -692,7 +698,7 @@ def digest_paper(
     merged.sections = {
         line: e.source.section
         for e in paper.equations
-        if e.source.section and (line := " ".join(e.text.split())[:200]) in merged.equations
+        if e.source.section and (line := equation_line(e)[:200]) in merged.equations
     }
     for f in inline_formulas(paper.abstract):
         if f in merged.equations:

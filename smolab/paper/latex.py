@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from .context import around
 from .errors import PaperReadError
 from .model import Algorithm, Equation, Figure, Paper, Section, Source, Table
+from .notation import readable
 
 SECTION = re.compile(r"\\(?P<kind>section|subsection|subsubsection)(?P<star>\*?)\s*(?:\[[^\]]*\])?\s*\{")
 INPUT = re.compile(r"\\(?:input|include)\s*\{([^}]+)\}")
@@ -83,7 +84,8 @@ def _context(body: str, start: int, end: int, reach: int = 800) -> str:
     after = re.split(r"\\begin\{(?:" + "|".join(re.escape(e) for e in MATH_ENVS) + r")\}|\\\[", after)[0]
     before = re.split(r"\\end\{(?:" + "|".join(re.escape(e) for e in MATH_ENVS) + r")\}|\\\]", before)[-1]
     # A display directly after another has no lead-in of its own.
-    return around(plain(before) if before.strip() else "", plain(after))
+    said = around(plain(before) if before.strip() else "", plain(after))
+    return re.sub(r"\$([^$]+)\$", lambda m: readable(m.group(1)), said)
 
 
 def _expand_inputs(text: str, files: dict[str, str], base: PurePosixPath, depth: int = 0) -> str:
