@@ -114,11 +114,6 @@ def test_the_kind_is_the_first_one_the_reply_names():
     net = Proposal(proposes="a deep network of stacked convolutions", data="image", name="VGG")
     assert parse_kind("architecture", [*kinds, "architecture"], se) == "layer"
     assert parse_kind("architecture", [*kinds, "architecture"], net) == "architecture"
-    # So is a network whose abstract says what each of its blocks computes.
-    grmlp = Proposal(proposes="Gated Residual MLPs for tabular data", data="vector", name="GR-MLP")
-    abstract = "Each block normalizes its input, applies a two-layer MLP, and adds the result back."
-    assert parse_kind("architecture", [*kinds, "architecture"], grmlp, None, abstract) == "layer"
-    assert parse_kind("architecture", [*kinds, "architecture"], grmlp, None, "A deep MLP.") == "architecture"
     # A kind whose line shares no word with the proposal gives way to the one that shares two.
     lines = {
         "optimizer": "an update rule for the weights (Adam, LARS)",

@@ -90,7 +90,6 @@ def kind_ask(blueprints: dict[str, Skill], proposal: Proposal) -> str:
 # A proposal named as a part (an "SE block", a "gating unit") is a layer, even when the paper
 # calls it architectural: the blueprint for a block stacks it in a network the skeleton owns.
 PART = re.compile(r"\b(?:block|unit|module|cell)s?\b", re.I)
-EACH_PART = re.compile(r"\b(?:each|every)\s+(?:\w+\s+)?(?:block|unit|module|cell)\b", re.I)
 
 
 def parse_kind(
@@ -98,7 +97,6 @@ def parse_kind(
     kinds: list[str],
     proposal: Proposal | None = None,
     lines: dict[str, str] | None = None,
-    abstract: str = "",
 ) -> str:
     """The kind the reply names first (``other`` when it names none), overruled in two plain
     cases: a part named as a block is a layer, and a kind whose line shares no word with the
@@ -110,10 +108,7 @@ def parse_kind(
     if proposal is None:
         return kind
     said = f"{proposal.name} {proposal.proposes}"
-    # A network whose abstract describes what each of its blocks computes is reproduced as that
-    # block: the layer blueprint stacks it and checks it against the equations, which a whole
-    # architecture cannot be (a "Gated Residual MLP" came out as a plain MLP, nothing caught it).
-    if kind == "architecture" and "layer" in kinds and (PART.search(said) or EACH_PART.search(abstract)):
+    if kind == "architecture" and "layer" in kinds and PART.search(said):
         return "layer"
     if lines and kind in lines:
         words = stems(said)

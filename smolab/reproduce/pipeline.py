@@ -304,7 +304,7 @@ class Pipeline:
                 [Message("system", CLASSIFIER), Message("user", ask)], max_tokens=8, temperature=0
             )
             found = {
-                "kind": bp.parse_kind(reply.text, [*blueprints, bp.OTHER], proposal, lines, paper.abstract),
+                "kind": bp.parse_kind(reply.text, [*blueprints, bp.OTHER], proposal, lines),
                 **proposal.model_dump(),
             }
             skill = blueprints.get(found["kind"])
