@@ -12,7 +12,7 @@ import re
 import unicodedata
 
 # Sentences end at a full stop followed by a capital (or math); "e.g." and "Fig. 2" do not end one.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z($])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z($\[])")
 _ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|Fig|Figs|Eq|Eqs|Sec|al|cf|vs|resp)\.|\b[A-Z]\.)$")
 # A sentence that goes on after the display, or defines its symbols.
 _CONTINUES = re.compile(
@@ -27,6 +27,7 @@ SENTENCE_CHARS = 240
 
 
 def sentences(text: str) -> list[str]:
+    """The text's sentences, each on one line of single spaces."""
     found: list[str] = []
     for piece in _SENTENCE_END.split(" ".join(text.split())):
         if found and _ABBREVIATION.search(found[-1]):

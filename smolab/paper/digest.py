@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import SmolabError
 from ..models import ChatModel, Message, StructuredOutputError
-from .context import learned_symbols
+from .context import learned_symbols, sentences
 from .errors import PaperError
 from .model import Equation, Paper
 from .notation import readable
@@ -222,13 +222,6 @@ INSTRUCTIONS = (
     "that states it. If the text does not state something, write unknown. Do not invent values."
 )
 
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])")
-
-
-def sentences_of(paragraph: str) -> list[str]:
-    """A paragraph's sentences, each on one line of single spaces."""
-    return [" ".join(t.split()) for t in SENTENCE_END.split(paragraph) if t.strip()]
-
 
 def number_sentences(text: str, start: int, table: dict[int, str]) -> tuple[str, int]:
     """Prefix each sentence with (S<n>), recording n -> sentence; so a model cites, never quotes."""
@@ -236,7 +229,7 @@ def number_sentences(text: str, start: int, table: dict[int, str]) -> tuple[str,
     n = start
     for para in text.split("\n"):
         parts = []
-        for sentence in sentences_of(para):
+        for sentence in sentences(para):
             table[n] = sentence
             parts.append(f"(S{n}) {sentence}")
             n += 1
@@ -270,7 +263,7 @@ def fact_sentences(paper: Paper, max_tokens: int, count: Callable[[str], int], t
     ]
     for order, (head, text) in enumerate(sections):
         for para in text.split("\n"):
-            for sentence in sentences_of(para):
+            for sentence in sentences(para):
                 table[n] = sentence
                 if re.search(r"\d", sentence) and not NOT_FACTS.search(head) and len(sentence) < 600:
                     rank = len(FACT_WORDS.findall(sentence)) - 2 * len(CITATION.findall(sentence))
