@@ -286,7 +286,7 @@ AROUND = {
     "dev/1608.03983_sgdr.pdf": ("cos((T_{cur})/T_i π)", "how many epochs have been performed since"),
     "dev/1803.08494_groupnorm.pdf": ("⌊k_C/(C/G)⌋", "G is the number of groups"),
     "dev/1709.01507_senet.pdf": ("σ(W_2 δ(W_1 z))", "δ refers to the ReLU"),
-    "dev/2014_dropout.pdf": ("ỹ^{(l)} = r^{(l)} ∗ y^{(l)}", "Bernoulli random variables each of which"),
+    "dev/2014_dropout.pdf": ("= r^{(l)} ∗ y^{(l)}", "Bernoulli random variables each of which"),
 }
 
 

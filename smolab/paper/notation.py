@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 # Commands whose argument is kept as it is (fonts, text, operator names).
 _UNWRAP = re.compile(
@@ -87,7 +88,7 @@ def _group(text: str) -> str:
     return text if re.fullmatch(r"\s*[\w.]+\s*", text) else f"({text})"
 
 
-def _commands(text: str, command: str, groups: int, render) -> str:  # noqa: ANN001
+def _commands(text: str, command: str, groups: int, render: Callable[..., str]) -> str:
     """``\\frac{a}{b}`` (or ``\\sqrt{x}``) rendered from its groups, nested ones included."""
     out, i = [], 0
     pattern = re.compile(r"\\" + command + r"\s*(?=\{)")

@@ -288,8 +288,8 @@ class _Assembler:
             self.pending = [(eq, before, f"{after} {text}".strip()) for eq, before, after in self.pending]
             for eq, before, after in self.pending:
                 eq.context = around(before, after)
-            last = self.pending[-1][2]
-            if len(last) > 400 or re.search(r"[.!?](?:\s|$)", last):
+            read = self.pending[-1][2]
+            if len(read) > 400 or re.search(r"[.!?](?:\s|$)", read):
                 self.pending = []
         if is_eq:
             y0, y1 = min(ln.bbox[1] for ln in lines), max(ln.bbox[3] for ln in lines)
