@@ -75,14 +75,18 @@ def plain(tex: str) -> str:
     return re.sub(r"[ \t]+", " ", re.sub(r"\n{3,}", "\n\n", t)).strip()
 
 
+_ENVS = "|".join(re.escape(e) for e in MATH_ENVS)
+_AFTER_ENDS = re.compile(r"\\(?:sub)*section\*?\s*\{|\\paragraph\s*\{|\\begin\{(?:" + _ENVS + r")\}|\\\[")
+_BEFORE_STARTS = re.compile(r"\\end\{(?:" + _ENVS + r")\}|\\\]")
+
+
 def _context(body: str, start: int, end: int, reach: int = 800) -> str:
     """The prose around the display at ``body[start:end]``, up to the neighbouring displays."""
     before = body[max(0, start - reach) : start]
     after = body[end : end + reach]
-    # Stop at the next display and the previous one: their text is not prose.
-    after = re.split(r"\\(?:sub)*section\*?\s*\{|\\paragraph\s*\{", after)[0]
-    after = re.split(r"\\begin\{(?:" + "|".join(re.escape(e) for e in MATH_ENVS) + r")\}|\\\[", after)[0]
-    before = re.split(r"\\end\{(?:" + "|".join(re.escape(e) for e in MATH_ENVS) + r")\}|\\\]", before)[-1]
+    # Stop at a heading, the next display and the previous one: their text is not prose.
+    after = _AFTER_ENDS.split(after)[0]
+    before = _BEFORE_STARTS.split(before)[-1]
     # A display directly after another has no lead-in of its own.
     said = around(plain(before) if before.strip() else "", plain(after))
     return re.sub(r"\$([^$]+)\$", lambda m: readable(m.group(1)), said)
