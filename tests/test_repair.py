@@ -14,12 +14,16 @@ from smolab.reproduce import Options, reproduce
 from smolab.reproduce.fixes import (
     default_required_args,
     deterministic_fixes,
+    doubled_biases,
     drop_uninstalled_imports,
     dropout_rates_called,
+    group_values_by_name,
     import_undefined_names,
+    learned_scalars_as_parameters,
     repoint_local_imports,
     repoint_missing_attributes,
     store_init_arguments,
+    unused_sublayers,
 )
 from smolab.reproduce.repair import condense, failing_tests, failing_unit, splice, unit_ask
 
@@ -130,6 +134,120 @@ def test_a_dropout_rate_that_is_called_becomes_a_dropout_layer():
     exec(compile(new, "method.py", "exec"), module)
     x = torch.ones(2, 4)
     assert module["Block"](4).eval()(x).shape == (2, 4)
+
+
+GATED = """import torch
+from torch import nn
+
+
+class Block(nn.Module):
+    def __init__(self, dim: int, d_h: int = 8, alpha: float = 0.0):
+        super().__init__()
+        self.w1 = nn.Linear(dim, d_h)
+        self.b1 = nn.Parameter(torch.zeros(1))
+        self.w2 = nn.Linear(d_h, dim)
+        self.b2 = nn.Parameter(torch.zeros(dim))
+        self.scale = nn.Parameter(torch.zeros(1))
+        self.alpha = alpha
+        self.beta = 2
+
+    def forward(self, x):
+        t = self.w1(x) + self.b1
+        h = self.w2(t) + self.b2 + self.scale
+        return x + self.alpha * h * self.beta
+"""
+
+
+def test_a_learned_scalar_held_as_a_number_becomes_a_parameter_that_starts_there():
+    new, fixes = learned_scalars_as_parameters("method.py", GATED, {"alpha"})
+    assert "        self.alpha = nn.Parameter(torch.tensor(float(alpha)))\n" in new
+    assert "self.beta = 2\n" in new  # not said to be learned: a constant stays one
+    assert [f.what for f in fixes] == [
+        "method.py: `self.alpha` is learned in the paper; now an nn.Parameter from alpha"
+    ]
+    assert learned_scalars_as_parameters("method.py", new, {"alpha"}) == (new, [])
+    module: dict = {}
+    exec(compile(new, "method.py", "exec"), module)
+    block = module["Block"](4)
+    names = {n for n, _ in block.named_parameters()}
+    assert "alpha" in names and float(block.alpha.detach()) == 0.0
+    block(torch.randn(3, 4)).sum().backward()
+    assert block.alpha.grad is not None  # it trains
+    assert learned_scalars_as_parameters("method.py", GATED, set()) == (GATED, [])
+
+
+def test_a_second_bias_beside_a_linears_own_is_removed():
+    new, fixes = doubled_biases("method.py", GATED)
+    assert "t = self.w1(x)\n" in new and "self.b1" not in new
+    assert "h = self.w2(t) + self.scale" in new  # the zero bias goes; the parameter after it stays
+    assert [f.what for f in fixes] == [
+        "method.py: `self.b1` doubled the bias of `self.w1`; removed",
+        "method.py: `self.b2` doubled the bias of `self.w2`; removed",
+    ]
+    before: dict = {}
+    after: dict = {}
+    exec(compile(GATED, "method.py", "exec"), before)
+    exec(compile(new, "method.py", "exec"), after)
+    torch.manual_seed(0)
+    old = before["Block"](4)
+    torch.manual_seed(0)
+    fixed = after["Block"](4)
+    fixed.load_state_dict({k: v for k, v in old.state_dict().items() if k not in ("b1", "b2")})
+    x = torch.randn(5, 4)
+    assert torch.equal(old(x), fixed(x))  # the zero bias added nothing but a parameter
+    assert sum(p.numel() for p in fixed.parameters()) == sum(p.numel() for p in old.parameters()) - 1 - 4
+    no_bias = GATED.replace("nn.Linear(dim, d_h)", "nn.Linear(dim, d_h, bias=False)")
+    kept, _ = doubled_biases("method.py", no_bias)
+    assert "t = self.w1(x) + self.b1\n" in kept  # then b1 is the only bias
+
+
+def test_a_sublayer_built_and_never_used_is_removed():
+    alpha = "        self.alpha = alpha\n"
+    code = GATED.replace(alpha, alpha + "        self.w3 = nn.Linear(dim, dim)\n")
+    new, fixes = unused_sublayers("method.py", code)
+    assert "self.w3" not in new and "self.w1 = nn.Linear(dim, d_h)" in new
+    assert "self.b1 = nn.Parameter" in new  # a parameter, not a sub-layer: not this fix's to judge
+    assert [f.what for f in fixes] == ["method.py: `self.w3` was built and never used; removed"]
+    assert unused_sublayers("method.py", new) == (new, [])
+    module: dict = {}
+    exec(compile(new, "method.py", "exec"), module)
+    block = module["Block"](4)
+    block(torch.randn(2, 4)).sum().backward()
+    assert all(p.grad is not None for p in block.parameters() if p is not block.scale)
+
+
+OPTIMIZER = """import torch
+
+
+class Optimizer(torch.optim.Optimizer):
+    def __init__(self, params, lr=0.1, beta1=0.9):
+        super().__init__(params, dict(lr=lr, beta1=beta1))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state[p]
+                m = state.get("m", torch.zeros_like(p))
+                state["m"] = beta1 * m + (1 - beta1) * p.grad
+                p.add_(state["m"], alpha=-group["lr"])
+"""
+
+
+def test_an_optimizers_hyper_parameter_used_bare_is_read_from_its_param_group():
+    new, fixes = group_values_by_name("method.py", OPTIMIZER)
+    assert 'for group in self.param_groups:\n            beta1 = group["beta1"]\n' in new
+    assert [f.what for f in fixes] == ["method.py: beta1 read from each param group in `step`"]
+    assert group_values_by_name("method.py", new) == (new, [])
+    module: dict = {}
+    exec(compile(new, "method.py", "exec"), module)
+    w = torch.nn.Parameter(torch.tensor([3.0]))
+    opt = module["Optimizer"]([w], beta1=0.5)
+    for _ in range(50):
+        opt.zero_grad()
+        (w**2).sum().backward()
+        opt.step()
+    assert abs(float(w.detach())) < 0.5  # it runs, and minimises
 
 
 def test_every_deterministic_fix_in_one_pass():

@@ -29,6 +29,7 @@ from smolab.reproduce.blueprint import (
     proposal_ask,
     proposed_equations,
     reference_ask,
+    with_steps,
 )
 from smolab.reproduce.pipeline import reference_crash
 from smolab.reproduce.verify import Failure, Verification
@@ -251,6 +252,32 @@ def test_a_value_stated_for_a_learned_symbol_is_told_as_where_its_parameter_star
     assert digest.learned() == {"alpha"}
     ask = method_ask(SkillLibrary().blueprints()["layer"], digest, "vector")
     assert f"- alpha = 0{LEARNED_VALUE}\n" in ask and "- d_h = 128\n" in ask
+
+
+def test_the_forward_stub_carries_the_equations_one_operation_per_line():
+    branch, gate = "h = W_2 GELU(W_1 LayerNorm(x) + b_1) + b_2", "y = x + α h"
+    digest = Digest(equations=[branch, gate, "L = -∑_{c=1}^C q_c log p_c"])
+    blueprints = SkillLibrary().blueprints()
+    ask = method_ask(blueprints["layer"], digest, "vector")
+    scaffold = (
+        "    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
+        "        # t_1 = LayerNorm(x)\n"
+        "        # t_2 = W_1 t_1 + b_1\n"
+        "        # t_3 = GELU(t_2)\n"
+        "        # h = W_2 t_3 + b_2\n"
+        "        # y = x + α h\n"
+        "        ...  # under each equation, the statement that computes it; returns a tensor of x's shape\n"
+    )
+    assert scaffold in ask
+    assert ask.count("t_1 = LayerNorm(x)") == 1  # in forward only; __init__ is left to the model
+    # Only the proposal's equations where some are marked; the loss it is trained with is not the block.
+    marked = method_ask(blueprints["layer"], digest, "vector", proposed={gate})
+    assert "        # y = x + α h\n        ...  # under each" in marked and "# t_1 =" not in marked
+    # An optimizer's update has no forward to scaffold; an equation the notation cannot hold adds none.
+    assert "# t_1 =" not in method_ask(blueprints["optimizer"], digest, "vector")
+    plain = Digest(equations=["S_i = {k | k_N = i_N}"])
+    assert method_ask(blueprints["layer"], plain, "vector").count("# under each equation") == 0
+    assert with_steps("no code here", "forward", ["y = x"]) == "no code here"
 
 
 def test_a_blocks_reference_sees_what_its_constructor_builds_and_not_its_forward_pass():

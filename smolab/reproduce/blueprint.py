@@ -19,6 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, Field
 
+from ..paper import unnest
 from ..paper.digest import DERIVATIVE, HEADLINE, UNKNOWN, Digest, stems
 from ..skills import Skill
 from .code import init_of
@@ -246,6 +247,42 @@ def proposed_equations(digest: Digest, contribution: dict[str, Any]) -> frozense
     return frozenset(marked) if len(marked) < len(digest.equations) else frozenset()
 
 
+STEPS_ASK = "under each equation, the statement that computes it;"
+MOST_STEPS = 12
+
+
+def equation_steps(digest: Digest, proposed: Collection[str] = (), most: int = MOST_STEPS) -> list[str]:
+    """The proposal's equations (all key equations where none is marked) as single-operation
+    steps, whole equations only while ``most`` lines last; those that cannot be read are left
+    out (the list above the code still has them)."""
+    lines: list[str] = []
+    for e in [e for e in digest.equations if e in proposed] or digest.equations:
+        found = unnest.steps(e)
+        if not found or len(lines) + len(found) > most:
+            continue
+        lines += found
+    return lines
+
+
+def with_steps(body: str, function: str, lines: list[str]) -> str:
+    """The blueprint's instructions with ``lines`` written as comments into the stub of
+    ``function`` in its first code block, above its ``...``: a small model completes a
+    scaffold of comments one statement each far better than it composes nested equations."""
+    if not lines:
+        return body
+    out = body.splitlines()
+    inside = False
+    for i, line in enumerate(out):
+        if re.match(rf"\s*def {re.escape(function)}\(", line):
+            inside = True
+        elif inside and line.strip().startswith("..."):
+            pad = line[: len(line) - len(line.lstrip())]
+            said = line.strip().removeprefix("...").strip().removeprefix("#").strip()
+            out[i : i + 1] = [*(f"{pad}# {step}" for step in lines), f"{pad}...  # {STEPS_ASK} {said}"]
+            return "\n".join(out)
+    return body
+
+
 def method_ask(
     skill: Skill, digest: Digest, data: str | None, proposes: str = "", proposed: Collection[str] = ()
 ) -> str:
@@ -272,7 +309,9 @@ def method_ask(
     parts += [
         f"Implement the paper's method as `{skill.metadata.get('method', 'method.py')}` for this "
         "repository skeleton" + (f" (the data is {data})." if data else "."),
-        skill.body,
+        with_steps(skill.body, skill.metadata.get("steps", ""), equation_steps(digest, proposed))
+        if skill.metadata.get("steps")
+        else skill.body,
         "Reply with the complete method.py in one ```python block, and nothing else.",
     ]
     return "\n\n".join(parts)

@@ -14,6 +14,8 @@ import ast
 import importlib.util
 import re
 import sys
+from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -337,6 +339,228 @@ def dropout_rates_called(name: str, code: str) -> tuple[str, list[Fix]]:
 
 # Where a function a model called on the wrong torch module lives instead (``F.log`` is
 # ``torch.log``; ``torch.softplus`` is ``F.softplus``), in the order to try.
+def learned_scalars_as_parameters(name: str, code: str, learned: Collection[str]) -> tuple[str, list[Fix]]:
+    """``self.alpha = alpha`` (or ``= 0.0``) where the paper says α is learned: a plain number
+    never trains, and a gate that should open stays shut. It becomes an ``nn.Parameter`` that
+    starts at that value."""
+    if not learned:
+        return code, []
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code, []
+    aliases = module_aliases(tree)
+    nn = next((a for a, m in aliases.items() if m == "torch.nn"), "torch.nn" if "torch" in aliases else "")
+    torch = next((a for a, m in aliases.items() if m == "torch"), "")
+    if not nn or not torch:
+        return code, []
+    lines = code.splitlines()
+    fixes: list[Fix] = []
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        init = init_of(tree, cls.name)
+        if init is None:
+            continue
+        params = {a.arg for a in [*init.args.args[1:], *init.args.kwonlyargs]}
+        for st in init.body:
+            if not (
+                isinstance(st, ast.Assign)
+                and len(st.targets) == 1
+                and isinstance(t := st.targets[0], ast.Attribute)
+                and ast.unparse(t.value) == "self"
+                and st.lineno == st.end_lineno
+            ):
+                continue
+            value = st.value
+            named = value.id if isinstance(value, ast.Name) and value.id in params else ""
+            number = isinstance(value, ast.Constant) and type(value.value) in (int, float)
+            if not (named or number) or not ({t.attr, named} & set(learned)):
+                continue
+            line = lines[st.lineno - 1]
+            indent = line[: len(line) - len(line.lstrip())]
+            start = ast.unparse(value)
+            lines[st.lineno - 1] = f"{indent}self.{t.attr} = {nn}.Parameter({torch}.tensor(float({start})))"
+            what = f"{name}: `self.{t.attr}` is learned in the paper; now an nn.Parameter from {start}"
+            fixes.append(Fix(name, what))
+    return ("\n".join(lines) + "\n" if fixes else code), fixes
+
+
+def _defaults_keys(init: ast.FunctionDef) -> set[str]:
+    """The keys of ``defaults = dict(lr=lr, beta1=beta1)`` (or a dict literal) in an optimizer's
+    ``__init__``: what every param group carries."""
+    keys: set[str] = set()
+    for node in ast.walk(init):
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "dict":
+            keys |= {k.arg for k in node.keywords if k.arg}
+        elif isinstance(node, ast.Dict):
+            keys |= {k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+    return keys
+
+
+def group_values_by_name(name: str, code: str) -> tuple[str, list[Fix]]:
+    """An optimizer's ``step`` that uses ``beta1`` bare inside ``for group in self.param_groups``
+    where ``beta1`` is never bound but every group carries it: each such name is read from the
+    group at the top of the loop (``beta1 = group["beta1"]``), as the torch convention has it."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code, []
+    lines = code.splitlines()
+    inserts: list[tuple[int, str]] = []
+    fixes: list[Fix] = []
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        init = init_of(tree, cls.name)
+        keys = _defaults_keys(init) if init is not None else set()
+        for fn in (n for n in cls.body if isinstance(n, ast.FunctionDef) and n is not init):
+            bound = bound_names(fn) | defined_names(code)
+            for loop in ast.walk(fn):
+                if not (
+                    isinstance(loop, ast.For)
+                    and isinstance(loop.target, ast.Name)
+                    and ast.unparse(loop.iter) == "self.param_groups"
+                ):
+                    continue
+                used = {
+                    n.id
+                    for n in ast.walk(loop)
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in bound
+                }
+                missing = sorted(used & keys)
+                if not missing:
+                    continue
+                first = loop.body[0]
+                line = lines[first.lineno - 1]
+                indent = line[: len(line) - len(line.lstrip())]
+                group = loop.target.id
+                inserts += [(first.lineno - 1, f'{indent}{m} = {group}["{m}"]') for m in reversed(missing)]
+                fixes.append(
+                    Fix(name, f"{name}: {', '.join(missing)} read from each param group in `{fn.name}`")
+                )
+    for at, text in sorted(inserts, key=lambda i: -i[0]):
+        lines.insert(at, text)
+    return ("\n".join(lines) + "\n" if fixes else code), fixes
+
+
+def _inits(init: ast.FunctionDef) -> dict[str, ast.expr]:
+    """``self.<name> = <value>`` in ``__init__``, by name."""
+    found: dict[str, ast.expr] = {}
+    for st in init.body:
+        if isinstance(st, ast.Assign) and len(st.targets) == 1:
+            t = st.targets[0]
+            if isinstance(t, ast.Attribute) and ast.unparse(t.value) == "self":
+                found[t.attr] = st.value
+    return found
+
+
+def _biased_linear(value: ast.expr) -> bool:
+    return (
+        isinstance(value, ast.Call)
+        and ast.unparse(value.func).split(".")[-1] == "Linear"
+        and not any(k.arg == "bias" for k in value.keywords)
+    )
+
+
+def _zero_parameter(value: ast.expr) -> bool:
+    text = ast.unparse(value)
+    return isinstance(value, ast.Call) and ast.unparse(value.func).endswith("Parameter") and "zeros" in text
+
+
+def doubled_biases(name: str, code: str) -> tuple[str, list[Fix]]:
+    """``self.w1(x) + self.b1`` where ``w1`` is an ``nn.Linear`` with its own bias and ``b1`` an
+    extra zero ``nn.Parameter``: the paper's ``W_1 x + b_1`` written with two biases (a small
+    model's habit). The extra one goes, where the sum is its only use."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code, []
+    lines = code.splitlines()
+    fixes: list[Fix] = []
+    drop: list[int] = []
+    edited: set[int] = set()
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        init = init_of(tree, cls.name)
+        if init is None:
+            continue
+        made = _inits(init)
+        uses = Counter(
+            n.attr for n in ast.walk(cls) if isinstance(n, ast.Attribute) and ast.unparse(n.value) == "self"
+        )
+        for node in ast.walk(cls):
+            if not isinstance(node, ast.BinOp) or not isinstance(node.op, ast.Add):
+                continue
+            if node.lineno != node.end_lineno:
+                continue
+            call, extra = node.left, node.right
+            if not (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and ast.unparse(call.func.value) == "self"
+                and _biased_linear(made.get(call.func.attr, ast.Constant(None)))
+                and isinstance(extra, ast.Attribute)
+                and ast.unparse(extra.value) == "self"
+                and _zero_parameter(made.get(extra.attr, ast.Constant(None)))
+                and uses[extra.attr] == 2  # made once, added once
+            ):
+                continue
+            row = node.lineno - 1
+            if row in edited:  # the offsets on an edited line no longer hold; the next round sees it
+                continue
+            edited.add(row)
+            line = lines[row]
+            lines[row] = line[: node.col_offset] + ast.unparse(call) + line[node.end_col_offset :]
+            drop += [
+                st.lineno - 1
+                for st in init.body
+                if isinstance(st, ast.Assign) and ast.unparse(st.targets[0]) == f"self.{extra.attr}"
+            ]
+            what = f"{name}: `self.{extra.attr}` doubled the bias of `self.{call.func.attr}`; removed"
+            fixes.append(Fix(name, what))
+    for row in sorted(set(drop), reverse=True):
+        del lines[row]
+    return ("\n".join(lines) + "\n" if fixes else code), fixes
+
+
+def unused_sublayers(name: str, code: str) -> tuple[str, list[Fix]]:
+    """``self.w1 = nn.Linear(...)`` built in ``__init__`` and never used: a small model declares
+    ``linear1`` and ``w1`` for the same weight and uses one, and the parameters of the other never
+    get a gradient. A module built on one line and never read again is removed."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code, []
+    lines = code.splitlines()
+    drop: list[int] = []
+    fixes: list[Fix] = []
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        init = init_of(tree, cls.name)
+        if init is None:
+            continue
+        read = Counter(
+            n.attr
+            for n in ast.walk(cls)
+            if isinstance(n, ast.Attribute) and ast.unparse(n.value) == "self" and isinstance(n.ctx, ast.Load)
+        )
+        read.update(
+            n.value for n in ast.walk(cls) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+        )  # getattr(self, "w1"), named_children lookups
+        for st in init.body:
+            if not (
+                isinstance(st, ast.Assign)
+                and len(st.targets) == 1
+                and isinstance(t := st.targets[0], ast.Attribute)
+                and ast.unparse(t.value) == "self"
+                and isinstance(st.value, ast.Call)
+                and ast.unparse(st.value.func).startswith(("nn.", "torch.nn."))
+                and st.lineno == st.end_lineno
+                and not read[t.attr]
+            ):
+                continue
+            drop.append(st.lineno - 1)
+            fixes.append(Fix(name, f"{name}: `self.{t.attr}` was built and never used; removed"))
+    for row in sorted(drop, reverse=True):
+        del lines[row]
+    return ("\n".join(lines) + "\n" if fixes else code), fixes
+
+
 ELSEWHERE = {
     "torch.nn.functional": ("torch", "torch.special"),
     "torch": ("torch.nn.functional", "torch.special", "torch.linalg"),
@@ -418,10 +642,12 @@ def deterministic_fixes(
     method: tuple[str, str, int] | None = None,
     stated: dict[str, Any] | None = None,
     errors: str = "",
+    learned: Collection[str] = (),
 ) -> list[Fix]:
     """Every fix above on ``files`` (changed in place); ``method`` is (file, class, number of
     leading arguments the skeleton passes) for a blueprint's method module; ``errors`` the text of
-    the failures, for the fixes that start from an error."""
+    the failures, for the fixes that start from an error; ``learned`` the symbols the paper says
+    are learned ("alpha")."""
     local = {n.removesuffix(".py").split("/")[0] for n in files}
     fixes: list[Fix] = []
     for name in list(files):
@@ -434,6 +660,14 @@ def deterministic_fixes(
         files[name], found = store_init_arguments(name, files[name])
         fixes += found
         files[name], found = dropout_rates_called(name, files[name])
+        fixes += found
+        files[name], found = learned_scalars_as_parameters(name, files[name], learned)
+        fixes += found
+        files[name], found = group_values_by_name(name, files[name])
+        fixes += found
+        files[name], found = doubled_biases(name, files[name])
+        fixes += found
+        files[name], found = unused_sublayers(name, files[name])
         fixes += found
     if method and method[0] in files:
         files[method[0]], found = default_required_args(

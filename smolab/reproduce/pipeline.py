@@ -338,10 +338,24 @@ class Pipeline:
             ask = bp.method_ask(skill, digest, data, bp.pitch(contribution), proposed)
             return self._write_code(method_system, method, ask + feedback, temperature)
 
+        positional = int(skill.metadata.get("positional", "0"))
+
+        def fix_method() -> list[str]:
+            """The deterministic fixes on the method module as written, before anything runs it
+            (a learned gate held as a float passes every test and never trains)."""
+            code = {method: self.run.read_file(method)}
+            own = (method, cls, positional)
+            fixes = deterministic_fixes(code, own, self._stated(), learned=self._learned())
+            self.run.write_file(method, code[method])
+            return [f.what for f in fixes]
+
+        def first_method() -> dict[str, Any]:
+            return {**write_method(), "fixes": fix_method()}
+
         fidelity = skill.fidelity()
         parts = 2 if fidelity else 1
         self._progress("generate", 0, parts)
-        self.step(f"generate/{method}", "generate", write_method)
+        self.step(f"generate/{method}", "generate", first_method)
         self._progress("generate", 1, parts)
 
         def write_reference() -> dict[str, Any]:
@@ -396,7 +410,6 @@ class Pipeline:
 
         self.step("scaffold", "generate", scaffold)
         system = pl.preamble(text, skill.body)
-        positional = int(skill.metadata.get("positional", "0"))
         # The reference is repaired only where it crashes; a disagreement is the method's to fix.
         editable = [method, *([REFERENCE] if (self.run.root / REFERENCE).is_file() else [])]
         final = self.verify_and_repair(system, editable, fallback=method, method=(method, cls, positional))
@@ -433,9 +446,7 @@ class Pipeline:
             def attempt(best: Verification = best) -> dict[str, Any]:
                 kept = {name: self._read(name) for name in [method, REFERENCE, FIDELITY_TEST, "config.yaml"]}
                 written = write_method(failed_before(best, method), FRESH_TEMPERATURE)
-                code = {method: self.run.read_file(method)}
-                fixes = deterministic_fixes(code, (method, cls, positional), self._stated())
-                self.run.write_file(method, code[method])
+                fixes = fix_method()
                 if rewrite_reference:  # a block's reference shares its weights, so it follows
                     write_reference()
                     if not (self.run.root / REFERENCE).is_file():
@@ -450,7 +461,7 @@ class Pipeline:
                         **now.to_dict(),
                         "kept": True,
                         "parses": written["parses"],
-                        "fixes": [f.what for f in fixes],
+                        "fixes": fixes,
                     }
                 for name, text in kept.items():
                     if text is not None:
@@ -682,6 +693,11 @@ class Pipeline:
         known = bp.paper_values(Digest.model_validate_json(digest))
         return {bp.key(name): value for name, (value, verified, _) in known.items() if verified}
 
+    def _learned(self) -> set[str]:
+        """The symbols the paper says are learned ("alpha"), for the fix that makes them parameters."""
+        digest = self.run.load_text("digest.json")
+        return Digest.model_validate_json(digest).learned() if digest else set()
+
     def _read(self, rel: str) -> str | None:
         """A file of the repository, None when it does not exist."""
         path = self.run.root / rel
@@ -698,7 +714,8 @@ class Pipeline:
         files = {n: self.run.read_file(n) for n in editable if (self.run.root / n).is_file()}
         stated = self._stated() if method else {}
         before = dict(files)
-        fixes = deterministic_fixes(files, method, stated, "\n".join(f.error for f in v.failures))
+        errors = "\n".join(f.error for f in v.failures)
+        fixes = deterministic_fixes(files, method, stated, errors, self._learned() if method else ())
         for name in files:
             if files[name] != before[name]:
                 self.run.write_file(name, files[name])
