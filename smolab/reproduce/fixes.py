@@ -15,7 +15,7 @@ import importlib.util
 import re
 import sys
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -281,6 +281,28 @@ def store_init_arguments(name: str, code: str) -> tuple[str, list[Fix]]:
     return ("\n".join(lines) + "\n" if inserts else code), fixes
 
 
+Store = tuple[ast.ClassDef, ast.FunctionDef, set[str], ast.Assign, str]
+
+
+def _init_stores(tree: ast.Module) -> Iterator[Store]:
+    """Each one-line ``self.<attr> = <value>`` in a class's ``__init__``: the class, its
+    ``__init__``, that ``__init__``'s argument names, the statement and the attribute."""
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        init = init_of(tree, cls.name)
+        if init is None:
+            continue
+        params = {a.arg for a in [*init.args.args[1:], *init.args.kwonlyargs]}
+        for st in init.body:
+            if (
+                isinstance(st, ast.Assign)
+                and len(st.targets) == 1
+                and isinstance(t := st.targets[0], ast.Attribute)
+                and ast.unparse(t.value) == "self"
+                and st.lineno == st.end_lineno
+            ):
+                yield cls, init, params, st, t.attr
+
+
 DROP = re.compile(r"drop", re.I)
 
 
@@ -298,42 +320,27 @@ def dropout_rates_called(name: str, code: str) -> tuple[str, list[Fix]]:
         return code, []
     lines = code.splitlines()
     fixes: list[Fix] = []
-    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
-        init = init_of(tree, cls.name)
-        if init is None:
+    for cls, init, params, st, attr in _init_stores(tree):
+        if not DROP.search(attr):
             continue
-        params = {a.arg for a in [*init.args.args[1:], *init.args.kwonlyargs]}
-        for st in init.body:
-            if not (
-                isinstance(st, ast.Assign)
-                and len(st.targets) == 1
-                and isinstance(t := st.targets[0], ast.Attribute)
-                and isinstance(t.value, ast.Name)
-                and t.value.id == "self"
-                and DROP.search(t.attr)
-                and st.lineno == st.end_lineno
-            ):
-                continue
-            value = st.value
-            rate = (isinstance(value, ast.Name) and value.id in params) or (
-                isinstance(value, ast.Constant) and isinstance(value.value, float)
-            )
-            uses = [
-                n
-                for fn in cls.body
-                if isinstance(fn, ast.FunctionDef) and fn is not init
-                for n in ast.walk(fn)
-                if isinstance(n, ast.Attribute) and n.attr == t.attr and ast.unparse(n.value) == "self"
-            ]
-            called = {id(c.func) for c in ast.walk(cls) if isinstance(c, ast.Call)}
-            if not rate or not uses or any(id(u) not in called for u in uses):
-                continue
-            line = lines[st.lineno - 1]
-            indent = line[: len(line) - len(line.lstrip())]
-            lines[st.lineno - 1] = f"{indent}self.{t.attr} = {nn}.Dropout({ast.unparse(value)})"
-            fixes.append(
-                Fix(name, f"{name}: `self.{t.attr}` held a dropout rate and was called; now {nn}.Dropout")
-            )
+        value = st.value
+        rate = (isinstance(value, ast.Name) and value.id in params) or (
+            isinstance(value, ast.Constant) and isinstance(value.value, float)
+        )
+        uses = [
+            n
+            for fn in cls.body
+            if isinstance(fn, ast.FunctionDef) and fn is not init
+            for n in ast.walk(fn)
+            if isinstance(n, ast.Attribute) and n.attr == attr and ast.unparse(n.value) == "self"
+        ]
+        called = {id(c.func) for c in ast.walk(cls) if isinstance(c, ast.Call)}
+        if not rate or not uses or any(id(u) not in called for u in uses):
+            continue
+        line = lines[st.lineno - 1]
+        indent = line[: len(line) - len(line.lstrip())]
+        lines[st.lineno - 1] = f"{indent}self.{attr} = {nn}.Dropout({ast.unparse(value)})"
+        fixes.append(Fix(name, f"{name}: `self.{attr}` held a dropout rate and was called; now {nn}.Dropout"))
     return ("\n".join(lines) + "\n" if fixes else code), fixes
 
 
@@ -356,31 +363,18 @@ def learned_scalars_as_parameters(name: str, code: str, learned: Collection[str]
         return code, []
     lines = code.splitlines()
     fixes: list[Fix] = []
-    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
-        init = init_of(tree, cls.name)
-        if init is None:
+    for _, _, params, st, attr in _init_stores(tree):
+        value = st.value
+        named = value.id if isinstance(value, ast.Name) and value.id in params else ""
+        number = isinstance(value, ast.Constant) and type(value.value) in (int, float)
+        if not (named or number) or not ({attr, named} & set(learned)):
             continue
-        params = {a.arg for a in [*init.args.args[1:], *init.args.kwonlyargs]}
-        for st in init.body:
-            if not (
-                isinstance(st, ast.Assign)
-                and len(st.targets) == 1
-                and isinstance(t := st.targets[0], ast.Attribute)
-                and ast.unparse(t.value) == "self"
-                and st.lineno == st.end_lineno
-            ):
-                continue
-            value = st.value
-            named = value.id if isinstance(value, ast.Name) and value.id in params else ""
-            number = isinstance(value, ast.Constant) and type(value.value) in (int, float)
-            if not (named or number) or not ({t.attr, named} & set(learned)):
-                continue
-            line = lines[st.lineno - 1]
-            indent = line[: len(line) - len(line.lstrip())]
-            start = ast.unparse(value)
-            lines[st.lineno - 1] = f"{indent}self.{t.attr} = {nn}.Parameter({torch}.tensor(float({start})))"
-            what = f"{name}: `self.{t.attr}` is learned in the paper; now an nn.Parameter from {start}"
-            fixes.append(Fix(name, what))
+        line = lines[st.lineno - 1]
+        indent = line[: len(line) - len(line.lstrip())]
+        start = ast.unparse(value)
+        lines[st.lineno - 1] = f"{indent}self.{attr} = {nn}.Parameter({torch}.tensor(float({start})))"
+        what = f"{name}: `self.{attr}` is learned in the paper; now an nn.Parameter from {start}"
+        fixes.append(Fix(name, what))
     return ("\n".join(lines) + "\n" if fixes else code), fixes
 
 
