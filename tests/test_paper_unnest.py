@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smolab.paper.unnest import steps
+from smolab.paper.unnest import as_written, defines, steps, uses
 
 
 def test_a_nested_block_equation_becomes_one_operation_per_step_in_order():
@@ -58,3 +58,21 @@ def test_intermediate_names_never_clash_with_the_equations_symbols():
 )
 def test_what_the_notation_cannot_hold_is_left_as_it_is(eq):
     assert steps(eq) is None
+
+
+def test_an_equation_that_cannot_be_unnested_is_still_one_line_as_written():
+    squeeze = "z_c = F_{sq}(u_c) = 1/(H × W) ∑_{i=1}^H ∑_{j=1}^W u_c(i, j). (2)"
+    # The "=" inside the sum's limits is not a side of the equation.
+    assert as_written(squeeze) == "z_c = 1/(H × W) ∑_{i=1}^H ∑_{j=1}^W u_c(i, j)"
+    assert as_written("S_i = {k | k_N = i_N}. (4)") == "S_i = {k | k_N = i_N}"
+    assert as_written("2/r ∑_{s=1}^S N_s · C_s^2, (5)") is None  # no left side
+    assert as_written("{x | x > 0} = A") is None  # a left side that is not a symbol
+    assert as_written("y = " + " + ".join(f"a_{i} x_{i}" for i in range(20))) is None  # prose-long
+
+
+def test_what_an_equation_defines_and_reads():
+    excitation = "s = F_{ex}(z, W) = σ(g(z, W)) = σ(W_2 δ(W_1 z)), (3)"
+    assert defines(excitation) == "s" and defines("z_c = 1/(H × W) ∑_{i=1}^H u_c(i)") == "z"
+    assert uses(excitation) == {"σ", "δ", "W", "z"}  # subscripts read as their base symbol
+    assert "u" in uses("z_c = 1/(H × W) ∑_{i=1}^H ∑_{j=1}^W u_c(i, j)")  # past the sum's limits
+    assert defines("no equation") is None and uses("no equation") == set()

@@ -26,6 +26,7 @@ from smolab.reproduce.fixes import (
     unused_sublayers,
 )
 from smolab.reproduce.repair import condense, failing_tests, failing_unit, splice, unit_ask
+from smolab.reproduce.report import error_line
 
 from .scripted_author import PAPER_TEX, Author, author_model
 from .test_skills import STAND_IN
@@ -443,3 +444,16 @@ def test_unit_repair_fixes_a_failing_method_in_a_blueprint(paper, tmp_path):
     assert [r["target"] for r in record["repaired"]] == ["method.py: Activation.forward"]
     verify = json.loads((out / ".smolab" / "steps" / "verify__1.json").read_text())["result"]
     assert verify["fixed"]
+
+
+def test_the_report_names_the_error_not_the_library_frame_it_was_raised_in():
+    raised = (
+        "method.py:22: in forward\n    s = self.excitation(z)\n"
+        "    def forward(self, input):\n>       return F.linear(input, self.weight, self.bias)\n"
+        "E       RuntimeError: mat1 and mat2 shapes cannot be multiplied (96x6 and 4x64)\n\n"
+        "/venv/lib/python3.11/site-packages/torch/nn/modules/linear.py:134: RuntimeError"
+    )
+    assert error_line(raised) == "RuntimeError: mat1 and mat2 shapes cannot be multiplied (96x6 and 4x64)"
+    unpicked = "E   AssertionError: largest difference 0.5\nE   assert False\ntest_fidelity.py:19: Assert"
+    assert error_line(unpicked) == "AssertionError: largest difference 0.5"
+    assert error_line("NameError: name 'eps' is not defined\n") == "NameError: name 'eps' is not defined"

@@ -18,6 +18,7 @@ from smolab.reproduce.blueprint import (
     PROPOSED_NOTE,
     Proposal,
     config_text,
+    equation_steps,
     init_attributes,
     kind_ask,
     method_ask,
@@ -29,6 +30,7 @@ from smolab.reproduce.blueprint import (
     proposal_ask,
     proposed_equations,
     reference_ask,
+    with_definitions,
     with_steps,
 )
 from smolab.reproduce.pipeline import reference_crash
@@ -270,13 +272,52 @@ def test_the_forward_stub_carries_the_equations_one_operation_per_line():
     )
     assert scaffold in ask
     assert ask.count("t_1 = LayerNorm(x)") == 1  # in forward only; __init__ is left to the model
-    # Only the proposal's equations where some are marked; the loss it is trained with is not the block.
+    # Only the proposal's equations where some are marked (with the branch that defines its h);
+    # the loss it is trained with is not the block.
     marked = method_ask(blueprints["layer"], digest, "vector", proposed={gate})
-    assert "        # y = x + α h\n        ...  # under each" in marked and "# t_1 =" not in marked
+    assert scaffold in marked and "# L =" not in marked
     # An optimizer's update has no forward to scaffold; an equation the notation cannot hold adds none.
     assert "# t_1 =" not in method_ask(blueprints["optimizer"], digest, "vector")
     plain = Digest(equations=["S_i = {k | k_N = i_N}"])
     assert method_ask(blueprints["layer"], plain, "vector").count("# under each equation") == 0
+    # A schedule's formula is scaffolded in __call__.
+    cosine = Digest(equations=["η_t = η_min + 1/2(η_max − η_min)(1 + cos(T_cur/T_i π))"])
+    assert "-> float:\n        # t_1 = η_max - η_min\n" in method_ask(blueprints["schedule"], cosine, None)
+
+
+def test_the_marked_proposal_brings_the_equations_that_define_what_it_reads():
+    conv = "u_c = v_c ∗ X = ∑_{s=1}^{C′} v_c^s ∗ x^s. (1)"
+    squeeze = "z_c = F_{sq}(u_c) = 1/(H × W) ∑_{i=1}^H ∑_{j=1}^W u_c(i, j). (2)"
+    excite = "s = F_{ex}(z, W) = σ(g(z, W)) = σ(W_2 δ(W_1 z)), (3)"
+    scale = "x̃_c = F_{scale}(u_c, s_c) = s_c u_c, (4)"
+    loss = "L = -∑_{c=1}^C q_c log p_c"
+    digest = Digest(equations=[conv, squeeze, excite, scale, loss])
+    # z (read by the excitation) is the squeeze's, which reads u, which is the convolution's;
+    # the loss defines nothing the block reads, and the paper's order is kept.
+    assert with_definitions([excite, scale], digest.equations) == [conv, squeeze, excite, scale]
+    assert equation_steps(digest, {excite, scale}) == [
+        "u_c = ∑_{s=1}^{C′} v_c^s ∗ x^s",
+        "z_c = 1/(H × W) ∑_{i=1}^H ∑_{j=1}^W u_c(i, j)",
+        "t_1 = W_1 z",
+        "t_2 = δ(t_1)",
+        "t_3 = W_2 t_2",
+        "s = σ(t_3)",
+        "x̃_c = s_c u_c",
+    ]
+    # Unmarked, the sums (and the loss among them) stay out of the scaffold.
+    unmarked = ["t_1 = W_1 z", "t_2 = δ(t_1)", "t_3 = W_2 t_2", "s = σ(t_3)", "x̃_c = s_c u_c"]
+    assert equation_steps(digest) == unmarked
+
+
+def test_the_reference_is_scaffolded_like_the_method():
+    skill = SkillLibrary().blueprints()["normalization"]
+    fidelity = skill.fidelity()
+    assert fidelity is not None
+    lines = ["t_1 = x_i - µ_i", "x̂_i = 1/σ_i t_1"]
+    ask = reference_ask(fidelity[0], Digest(equations=["x̂_i = 1/σ_i (x_i − µ_i)"]), steps=lines)
+    # The stub's "): ...  # x is (N, C, H, W)" (as formatters write it) is opened into a body.
+    assert "):\n    # t_1 = x_i - µ_i\n    # x̂_i = 1/σ_i t_1\n    ...  # under each equation" in ask
+    assert "x is (N, C, H, W)" in ask and "): ..." not in ask
     assert with_steps("no code here", "forward", ["y = x"]) == "no code here"
 
 

@@ -168,9 +168,24 @@ class _Writer:
         return "".join(pieces)
 
 
+def _outer_equals(body: str) -> list[str]:
+    """``body`` split at each ``=`` outside brackets and braces (``∑_{i=1}^n`` holds one)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(body):
+        if ch in "({[":
+            depth += 1
+        elif ch in ")}]":
+            depth -= 1
+        near = body[i - 1 : i] + body[i + 1 : i + 2]
+        if ch == "=" and depth <= 0 and not set(near) & set("<>=!"):
+            parts.append(body[start:i])
+            start = i + 1
+    return [*parts, body[start:]]
+
+
 def _sides(equation: str) -> tuple[str, str] | None:
     body = _NUMBER.sub("", unicodedata.normalize("NFC", equation)).strip().rstrip(".,;")
-    sides = [s.strip() for s in re.split(r"(?<![<>=!])=(?!=)", body)]
+    sides = [s.strip() for s in _outer_equals(body)]
     if len(sides) < 2 or not sides[0] or not sides[-1]:
         return None
     return sides[0], sides[-1]  # a chain "s = F(z) = σ(W_2 δ(W_1 z))": its last form is the explicit one
@@ -197,3 +212,57 @@ def steps(equation: str) -> list[str] | None:
     writer = _Writer(taken)
     last = writer.render(tree, top=True)
     return [*writer.steps, f"{lhs} = {last}"]
+
+
+AS_WRITTEN_MOST = 90  # characters: a longer display is prose or a derivation, not one step
+
+
+def _base(symbol: str) -> str:
+    """``z_c`` and ``z^{(l)}`` are both ``z``: the name a later equation refers to."""
+    return re.split(r"[_^]", symbol, maxsplit=1)[0]
+
+
+def as_written(equation: str) -> str | None:
+    """The equation's explicit form (``lhs = last form``) without its number and the prose after
+    it, for an equation ``steps`` cannot unnest (a sum, a norm): still one line of the scaffold.
+    None where its left side is not a symbol or the form is too long to be one statement."""
+    found = _sides(equation)
+    if found is None:
+        return None
+    lhs, rhs = found
+    try:
+        names = _tokens(lhs)
+    except _Unparsable:
+        return None
+    line = f"{lhs} = {rhs}"
+    if not names or names[0][0] not in ("symbol", "word") or len(line) > AS_WRITTEN_MOST:
+        return None
+    return line
+
+
+def defines(equation: str) -> str | None:
+    """The base name of what the equation defines (``z`` for ``z_c = ...``), None if unreadable."""
+    found = _sides(equation)
+    if found is None:
+        return None
+    try:
+        names = _tokens(found[0])
+    except _Unparsable:
+        return None
+    if not names or names[0][0] not in ("symbol", "word"):
+        return None
+    return _base(names[0][1])
+
+
+def uses(equation: str) -> set[str]:
+    """The base names of the symbols on the equation's explicit side, as far as they read."""
+    found = _sides(equation)
+    if found is None:
+        return set()
+    names: set[str] = set()
+    for piece in re.split(r"\s+", found[1]):
+        try:
+            names |= {_base(text) for kind, text in _tokens(piece) if kind == "symbol"}
+        except _Unparsable:
+            continue  # a sum's limits or a set: the symbols around them still count
+    return names

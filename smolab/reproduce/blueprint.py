@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -253,33 +253,73 @@ MOST_STEPS = 12
 
 def equation_steps(digest: Digest, proposed: Collection[str] = (), most: int = MOST_STEPS) -> list[str]:
     """The proposal's equations (all key equations where none is marked) as single-operation
-    steps, whole equations only while ``most`` lines last; those that cannot be read are left
-    out (the list above the code still has them)."""
+    steps, whole equations only while ``most`` lines last, with the equations that define what
+    they read. Where the proposal is marked, one that cannot be unnested (a sum, a set) is one
+    line as written; otherwise it is left out (the list above the code still has it), since an
+    unmarked list also holds the loss a block is trained with."""
+    chosen = [e for e in digest.equations if e in proposed]
     lines: list[str] = []
-    for e in [e for e in digest.equations if e in proposed] or digest.equations:
-        found = unnest.steps(e)
+    for e in with_definitions(chosen, digest.equations) if chosen else digest.equations:
+        written = unnest.as_written(e) if chosen else None
+        found = unnest.steps(e) or ([written] if written else None)
         if not found or len(lines) + len(found) > most:
             continue
         lines += found
     return lines
 
 
+def with_definitions(chosen: list[str], everything: Sequence[str]) -> list[str]:
+    """``chosen`` and the other equations that define a symbol they read which nothing chosen
+    defines, in the paper's order: the squeeze ``z_c = 1/(H × W) ∑ u_c(i, j)`` beside the
+    excitation ``σ(W_2 δ(W_1 z))`` marked as the proposal (without it, ``z`` came from nowhere)."""
+    taken = list(chosen)
+    defined = {unnest.defines(e) for e in taken} - {None}
+    grew = True
+    while grew:
+        wanted = set().union(*(unnest.uses(e) for e in taken)) - defined
+        more = [e for e in everything if e not in taken and unnest.defines(e) in wanted]
+        taken += more
+        defined |= {unnest.defines(e) for e in more} - {None}
+        grew = bool(more)
+    return [e for e in everything if e in taken] + [e for e in chosen if e not in everything]
+
+
+def stepped(skill: Skill) -> bool:
+    """Whether the blueprint's method (and so its reference) is scaffolded one step a line."""
+    return bool(skill.metadata.get("steps"))
+
+
+_STUB_END = re.compile(r"^(?P<head>.*\S)\s*:\s*\.\.\.\s*(?:#\s*(?P<said>.*))?$")
+
+
 def with_steps(body: str, function: str, lines: list[str]) -> str:
     """The blueprint's instructions with ``lines`` written as comments into the stub of
     ``function`` in its first code block, above its ``...``: a small model completes a
-    scaffold of comments one statement each far better than it composes nested equations."""
+    scaffold of comments one statement each far better than it composes nested equations.
+    A stub whose ``...`` ends its signature (``) -> float: ...``, as formatters write it) is
+    opened into a body first."""
     if not lines:
         return body
     out = body.splitlines()
+    pad = ""
     inside = False
     for i, line in enumerate(out):
-        if re.match(rf"\s*def {re.escape(function)}\(", line):
-            inside = True
-        elif inside and line.strip().startswith("..."):
+        started = re.match(rf"(\s*)def {re.escape(function)}\(", line)
+        if started:
+            inside, pad = True, started.group(1) + "    "
+        if not inside:
+            continue
+        stub = _STUB_END.match(line)
+        if line.strip().startswith("..."):
             pad = line[: len(line) - len(line.lstrip())]
-            said = line.strip().removeprefix("...").strip().removeprefix("#").strip()
-            out[i : i + 1] = [*(f"{pad}# {step}" for step in lines), f"{pad}...  # {STEPS_ASK} {said}"]
-            return "\n".join(out)
+            said, head = line.strip().removeprefix("...").strip().removeprefix("#").strip(), []
+        elif stub:
+            said, head = (stub.group("said") or "").strip(), [stub.group("head") + ":"]
+        else:
+            continue
+        steps = [f"{pad}# {step}" for step in lines]
+        out[i : i + 1] = [*head, *steps, f"{pad}...  # {STEPS_ASK} {said}".rstrip()]
+        return "\n".join(out)
     return body
 
 
@@ -310,7 +350,7 @@ def method_ask(
         f"Implement the paper's method as `{skill.metadata.get('method', 'method.py')}` for this "
         "repository skeleton" + (f" (the data is {data})." if data else "."),
         with_steps(skill.body, skill.metadata.get("steps", ""), equation_steps(digest, proposed))
-        if skill.metadata.get("steps")
+        if stepped(skill)
         else skill.body,
         "Reply with the complete method.py in one ```python block, and nothing else.",
     ]
@@ -343,14 +383,18 @@ def reference_ask(
     proposes: str = "",
     constants: dict[str, Any] | None = None,
     proposed: Collection[str] = (),
+    steps: Sequence[str] = (),
 ) -> str:
     """The reference is written from the equations, in its own call, never seeing the method's
     forward pass, so that comparing the two can catch a method that is not the paper's. A block
     with weights shows its constructor's attributes, so that both sides share the weights; the
     method's configured constants (β, ε, the number of groups) are given, so that a reference
-    that picks β = 2 where the method runs with β = 1 does not fail a faithful method."""
+    that picks β = 2 where the method runs with β = 1 does not fail a faithful method. ``steps``
+    scaffold its function as they do the method's (a reference nested the equations wrongly as
+    often as a method did)."""
     if "{attributes}" in instructions:
         instructions = instructions.replace("{attributes}", attributes or "# (none)")
+    instructions = with_steps(instructions, "reference", list(steps))
     equations = digest.equation_list(proposed=proposed) or "- (none extracted; follow the method text)"
     if proposed:
         equations += "\n" + PROPOSED_NOTE

@@ -333,6 +333,7 @@ class Pipeline:
         method_system = pl.preamble(text)
 
         proposed = bp.proposed_equations(digest, contribution)
+        steps = bp.equation_steps(digest, proposed) if bp.stepped(skill) else []
 
         def write_method(feedback: str = "", temperature: float | None = None) -> dict[str, Any]:
             ask = bp.method_ask(skill, digest, data, bp.pitch(contribution), proposed)
@@ -366,7 +367,7 @@ class Pipeline:
             attributes = bp.init_attributes(code, cls)
             constants = bp.method_config(code, cls, digest)  # the values config.yaml will give it
             ask = bp.reference_ask(
-                fidelity[0], digest, attributes, bp.pitch(contribution), constants, proposed
+                fidelity[0], digest, attributes, bp.pitch(contribution), constants, proposed, steps
             )
             written = self._write_code(method_system, REFERENCE, ask)
             if written["parses"] and bp.name_reference(self.run.read_file(REFERENCE)) is None:

@@ -92,13 +92,15 @@ def write_report(
     if last.failures:
         lines += ["", "## What still fails", ""]
         shown: dict[str, int] = {}
+        said: set[str] = set()
         for f in last.failures:
-            shown[f.check] = shown.get(f.check, 0) + 1
-            if shown[f.check] > 4:
-                continue
             where = f" in `{f.file}`" if f.file else ""
-            first_line = next((ln for ln in reversed(f.error.splitlines()) if ln.strip()), "")
-            lines.append(f"- {f.check}{where}: `{first_line[:200]}`")
+            line = f"- {f.check}{where}: `{error_line(f.error)[:200]}`"
+            shown[f.check] = shown.get(f.check, 0) + 1
+            if shown[f.check] > 4 or line in said:  # four tests failing on one line are one line
+                continue
+            said.add(line)
+            lines.append(line)
     lines += [
         "",
         "## Cost per stage",
@@ -121,3 +123,12 @@ def write_report(
     summary["files"] = sorted({*run.repo_files(), "report.json"})
     run.write_file("report.json", json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
     return summary
+
+
+def error_line(error: str) -> str:
+    """The line that says what went wrong: pytest's first ``E`` line (the exception and its
+    message; the lines after it unpick the assertion) rather than the path of the library
+    frame it was raised in."""
+    rows = [ln for ln in error.splitlines() if ln.strip()]
+    raised = [ln[1:].strip() for ln in rows if ln.startswith("E ")]
+    return raised[0] if raised else (rows[-1] if rows else "")
