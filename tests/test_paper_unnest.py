@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smolab.paper.unnest import as_written, defines, steps, uses
+from smolab.paper.unnest import as_written, defines, definitions, steps, uses
 
 
 def test_a_nested_block_equation_becomes_one_operation_per_step_in_order():
@@ -76,3 +76,10 @@ def test_what_an_equation_defines_and_reads():
     assert uses(excitation) == {"σ", "δ", "W", "z"}  # subscripts read as their base symbol
     assert "u" in uses("z_c = 1/(H × W) ∑_{i=1}^H ∑_{j=1}^W u_c(i, j)")  # past the sum's limits
     assert defines("no equation") is None and uses("no equation") == set()
+
+
+def test_a_display_of_several_definitions_is_one_equation_each():
+    stats = "µ_i = 1/m ∑_{k∈Si} x_k, σ_i = √1/m ∑_{k∈Si} (x_k − µ_i)^2 + ϵ, (2)"
+    assert definitions(stats) == ["µ_i = 1/m ∑_{k∈Si} x_k", "σ_i = √1/m ∑_{k∈Si} (x_k − µ_i)^2 + ϵ"]
+    assert definitions("y = f(a, b) + c, (3)") == ["y = f(a, b) + c, (3)"]  # a comma inside a call
+    assert "S" in uses(stats)  # a sum over a set reads the set

@@ -429,3 +429,19 @@ def test_a_reference_that_uses_the_constants_it_was_told_gets_them_defined():
     out = namespace["reference"](torch.ones(2), [torch.ones(2)], 0.1)
     assert torch.isfinite(out).all()
     assert define_constants(code, {}) == code  # nothing told, nothing added
+
+
+def test_a_set_the_statistics_sum_over_comes_first_and_one_display_of_two_definitions_is_two_steps():
+    norm = "x̂_i = 1/σ_i (x_i − µ_i). (1)"
+    stats = "µ_i = 1/m ∑_{k∈Si} x_k, σ_i = √1/m ∑_{k∈Si} (x_k − µ_i)^2 + ϵ, (2)"
+    layer_norm, group = "S_i = {k | k_N = i_N}, (4)", "S_i = {k | k_N = i_N, ⌊k_C/(C/G)⌋ = ⌊i_C/(C/G)⌋}. (7)"
+    digest = Digest(equations=[norm, stats, layer_norm, "y_i = γx̂_i + β, (6)", group])
+    assert equation_steps(digest, {norm, group}) == [
+        "S_i = {k | k_N = i_N, ⌊k_C/(C/G)⌋ = ⌊i_C/(C/G)⌋}",
+        "µ_i = 1/m ∑_{k∈Si} x_k",
+        "σ_i = √1/m ∑_{k∈Si} (x_k − µ_i)^2 + ϵ",
+        "t_1 = x_i - µ_i",
+        "x̂_i = 1/σ_i t_1",
+    ]
+    # Where the proposal does not define the set, the paper's last definition of it is the one.
+    assert with_definitions([norm], [stats, layer_norm, group, norm])[:1] == [group]

@@ -183,6 +183,34 @@ def _outer_equals(body: str) -> list[str]:
     return [*parts, body[start:]]
 
 
+def definitions(equation: str) -> list[str]:
+    """One display that defines several symbols (``µ_i = 1/m ∑ x_k, σ_i = √(...)``) as one
+    equation each, its number and prose dropped; a display of one definition is itself."""
+    body = _NUMBER.sub("", unicodedata.normalize("NFC", equation)).strip().rstrip(".,;")
+    cuts, depth = [], 0
+    for i, ch in enumerate(body):
+        if ch in "({[":
+            depth += 1
+        elif ch in ")}]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            after = _outer_equals(body[i + 1 :])
+            if len(after) > 1 and _one_symbol(after[0]):
+                cuts.append(i)
+    if not cuts:
+        return [equation]
+    bounds = [-1, *cuts, len(body)]
+    return [body[a + 1 : b].strip() for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def _one_symbol(text: str) -> bool:
+    try:
+        found = _tokens(text.strip())
+    except _Unparsable:
+        return False
+    return len(found) == 1 and found[0][0] == "symbol"
+
+
 def _sides(equation: str) -> tuple[str, str] | None:
     body = _NUMBER.sub("", unicodedata.normalize("NFC", equation)).strip().rstrip(".,;")
     sides = [s.strip() for s in _outer_equals(body)]
@@ -265,4 +293,5 @@ def uses(equation: str) -> set[str]:
             names |= {_base(text) for kind, text in _tokens(piece) if kind == "symbol"}
         except _Unparsable:
             continue  # a sum's limits or a set: the symbols around them still count
-    return names
+    # A sum over a set reads the set: "∑_{k∈S_i}" (or "k∈Si", the subscript lost) reads S.
+    return names | set(re.findall(r"∈\s*([A-Za-z\u0370-\u03ff])", found[1]))

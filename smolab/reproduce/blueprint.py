@@ -257,9 +257,10 @@ def equation_steps(digest: Digest, proposed: Collection[str] = (), most: int = M
     they read. Where the proposal is marked, one that cannot be unnested (a sum, a set) is one
     line as written; otherwise it is left out (the list above the code still has it), since an
     unmarked list also holds the loss a block is trained with."""
-    chosen = [e for e in digest.equations if e in proposed]
+    split = [(e, d) for e in digest.equations for d in unnest.definitions(e)]
+    chosen = [d for e, d in split if e in proposed]
     lines: list[str] = []
-    for e in with_definitions(chosen, digest.equations) if chosen else digest.equations:
+    for e in with_definitions(chosen, [d for _, d in split]) if chosen else digest.equations:
         written = unnest.as_written(e) if chosen else None
         found = unnest.steps(e) or ([written] if written else None)
         if not found or len(lines) + len(found) > most:
@@ -270,18 +271,36 @@ def equation_steps(digest: Digest, proposed: Collection[str] = (), most: int = M
 
 def with_definitions(chosen: list[str], everything: Sequence[str]) -> list[str]:
     """``chosen`` and the other equations that define a symbol they read which nothing chosen
-    defines, in the paper's order: the squeeze ``z_c = 1/(H × W) ∑ u_c(i, j)`` beside the
-    excitation ``σ(W_2 δ(W_1 z))`` marked as the proposal (without it, ``z`` came from nowhere)."""
+    defines, each after those that define what it reads (else in the paper's order): the squeeze
+    ``z_c = 1/(H × W) ∑ u_c(i, j)`` before the excitation ``σ(W_2 δ(W_1 z))`` marked as the
+    proposal (without it, ``z`` came from nowhere)."""
     taken = list(chosen)
     defined = {unnest.defines(e) for e in taken} - {None}
     grew = True
     while grew:
         wanted = set().union(*(unnest.uses(e) for e in taken)) - defined
-        more = [e for e in everything if e not in taken and unnest.defines(e) in wanted]
+        # One definition a symbol: the paper's last (BN's, LN's and IN's sets come before GN's).
+        last = {unnest.defines(e): e for e in everything if e not in taken}
+        more = [e for name, e in last.items() if name in wanted]
         taken += more
         defined |= {unnest.defines(e) for e in more} - {None}
         grew = bool(more)
-    return [e for e in everything if e in taken] + [e for e in chosen if e not in everything]
+    waiting = [e for e in everything if e in taken] + [e for e in chosen if e not in everything]
+    by = {e: unnest.defines(e) for e in waiting}
+    ordered: list[str] = []
+    while waiting:
+        # The first in the paper's order whose inputs (defined here by another) are all written.
+        ready = next(
+            (
+                e
+                for e in waiting
+                if not {by[o] for o in waiting if o != e and by[o] != by[e]} & unnest.uses(e)
+            ),
+            waiting[0],  # a cycle: the paper's order
+        )
+        ordered.append(ready)
+        waiting.remove(ready)
+    return ordered
 
 
 def stepped(skill: Skill) -> bool:
