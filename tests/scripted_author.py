@@ -121,6 +121,8 @@ class Author:
     """The reference.py it writes from the equations (none: a reply that is not code)."""
     class_reference: str = ""
     """A first reply for reference.py that defines a class and no function."""
+    sampled_references: list[str] = field(default_factory=list)
+    """The reference.py it writes when asked again (one per ask; the last repeats)."""
     unit_fixes: dict[str, str | list[str]] = field(default_factory=dict)
     """Replies to the repair of one function or method, by its qualified name."""
     asked: list[str] = field(default_factory=list)
@@ -193,8 +195,11 @@ class Author:
                 return fenced(self.fresh_methods[min(later, len(self.fresh_methods)) - 1])
             return fenced(self.method)
         if kind == "generate:reference.py":
-            if self.class_reference and self.asked.count(kind) == 1:
+            asked = self.asked.count(kind)
+            if self.class_reference and asked == 1:
                 return fenced(self.class_reference)  # a class first, where a function was asked
+            if self.sampled_references and asked > 1:
+                return fenced(self.sampled_references[min(asked - 1, len(self.sampled_references)) - 1])
             return fenced(self.reference) if self.reference else "I cannot."
         if kind.startswith("repair-unit:"):
             # A list holds one reply per time the unit is asked (the last one repeats).

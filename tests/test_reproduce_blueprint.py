@@ -221,6 +221,35 @@ def test_the_method_is_checked_against_a_reference_written_from_the_equations(pa
     assert "still crashed after repair" in (out / "REPORT.md").read_text()
 
 
+def test_a_method_that_disagrees_with_the_reference_is_held_against_more_references(paper, tmp_path):
+    swish = (METHODS / "activation.py").read_text()
+    right = "import torch\n\n\ndef reference(x):\n    return x * torch.sigmoid(x)\n"
+    wrong = "import torch\n\n\ndef reference(x):\n    return torch.relu(x)\n"
+    # The first reference is wrong; of the two sampled after it, the second is the equation.
+    author = Author(
+        contribution="activation", method=swish, reference=wrong, sampled_references=[wrong, right]
+    )
+    out = tmp_path / "second-opinion"
+    once = Options(repair_rounds=0, fresh_attempts=0)
+    summary = reproduce(str(paper), out, author_model(author), options=once)
+    assert summary["ok"] and summary["fidelity"]["status"] == "pass"
+    assert (out / "reference.py").read_text() == right
+    assert summary["fidelity"]["agreement"] == {"agreed": 1, "of": 2, "chosen": 1}  # the two wrong are one
+    report = (out / "REPORT.md").read_text()
+    assert "the method agreed with 1 of the 2, and the first it agreed with is `reference.py`" in report
+    # A method that agrees with none keeps the first reference, and its fidelity test fails.
+    tanh = swish.replace("x * torch.sigmoid(self.beta * x)", "torch.tanh(self.beta * x) + 0.1 * x")
+    author = Author(contribution="activation", method=tanh, reference=wrong, sampled_references=[right])
+    out = tmp_path / "none-agrees"
+    summary = reproduce(str(paper), out, author_model(author), options=once)
+    assert summary["fidelity"]["status"] == "fail" and (out / "reference.py").read_text() == wrong
+    assert summary["fidelity"]["agreement"]["agreed"] == 0
+    # A method that agrees with the first reference samples no more.
+    author = Author(contribution="activation", method=swish, reference=right, sampled_references=[wrong])
+    summary = reproduce(str(paper), tmp_path / "first-agrees", author_model(author), options=once)
+    assert summary["fidelity"]["status"] == "pass" and author.asked.count("generate:reference.py") == 1
+
+
 def test_a_fidelity_test_that_crashes_inside_torch_while_the_contract_holds_is_the_references():
     inside_torch = (
         "tests.test_fidelity::test_the_block_computes_the_papers_equations\n    name = 'b1'\n"

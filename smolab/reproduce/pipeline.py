@@ -26,6 +26,7 @@ from ..skills import Skill, SkillLibrary
 from . import blueprint as bp
 from . import generate as gen
 from . import plan as pl
+from .agree import agreement
 from .code import (
     add_missing_imports,
     drop_repeats,
@@ -61,6 +62,7 @@ CODE_TOKENS = 1400
 UNIT_TOKENS = 700
 RETRY_TEMPERATURE = 0.7
 FRESH_TEMPERATURE = 0.8
+REFERENCE_TEMPERATURE = 0.7
 AGAIN = (
     "A first attempt at {name} did not parse ({error}): it repeated itself until it was cut off. "
     "Write it shorter: build repeated layers with a loop or nn.ModuleList comprehension, and "
@@ -82,6 +84,8 @@ class Options:
     repair_rounds: int = 2
     fresh_attempts: int = 4
     """Fresh method modules sampled when repair leaves a blueprint's method failing."""
+    reference_samples: int = 2
+    """Further references sampled when the method disagrees with the first (see ``agree.py``)."""
     limits: Limits | None = None
     progress: Progress | None = None
     notice: Callable[[str], None] | None = None
@@ -110,7 +114,14 @@ def reference_crash(last: Verification) -> str:
     return ""
 
 
-def fidelity_result(root: Path, last: Verification, digest: Digest, dropped: str = "") -> dict[str, Any]:
+def fidelity_failed(v: Verification) -> bool:
+    """Whether the method disagreed with the reference (or the comparison could not run)."""
+    return any(f.check == "tests" and "test_fidelity" in f.error.split("\n", 1)[0] for f in v.failures)
+
+
+def fidelity_result(
+    root: Path, last: Verification, digest: Digest, dropped: str = "", agreed: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Whether the method matched the reference written from the equations, for the report."""
     equations = list(digest.equations)
     if not (root / FIDELITY_TEST).is_file():
@@ -123,7 +134,7 @@ def fidelity_result(root: Path, last: Verification, digest: Digest, dropped: str
         )
         line = f"Fidelity: not checked ({why})."
         return {"status": "not checked", "equations": [], "line": line, "dropped": dropped}
-    failed = any(f.check == "tests" and "test_fidelity" in f.error.split("\n", 1)[0] for f in last.failures)
+    failed = fidelity_failed(last)
     ran = last.tests_total > 0 and not any(
         f.check == "tests" and "tests did not run" in f.error for f in last.failures
     )
@@ -134,7 +145,13 @@ def fidelity_result(root: Path, last: Verification, digest: Digest, dropped: str
         f"`reference.py`, written by the model in a separate call that never saw the method's forward "
         f"pass, from these equations: {listed}."
     )
-    return {"status": status, "equations": equations, "line": line}
+    if agreed and agreed.get("of", 0) > 1:
+        line += (
+            f" The first reference disagreed, so {agreed['of'] - 1} more were sampled: the method agreed "
+            f"with {agreed['agreed']} of the {agreed['of']}"
+            + (", and the first it agreed with is `reference.py`." if agreed["agreed"] else ".")
+        )
+    return {"status": status, "equations": equations, "line": line, "agreement": agreed or {}}
 
 
 CLASSIFIER = "You sort machine-learning papers by the kind of their main contribution."
@@ -359,7 +376,7 @@ class Pipeline:
         self.step(f"generate/{method}", "generate", first_method)
         self._progress("generate", 1, parts)
 
-        def write_reference() -> dict[str, Any]:
+        def write_reference(temperature: float | None = None) -> dict[str, Any]:
             # Its own call, from the digest and equations, never the method module.
             if fidelity is None:
                 return {"kept": False}
@@ -369,7 +386,7 @@ class Pipeline:
             ask = bp.reference_ask(
                 fidelity[0], digest, attributes, bp.pitch(contribution), constants, proposed, steps
             )
-            written = self._write_code(method_system, REFERENCE, ask)
+            written = self._write_code(method_system, REFERENCE, ask, temperature)
             if written["parses"] and bp.name_reference(self.run.read_file(REFERENCE)) is None:
                 # A class where a function was asked for (small models write a module out of
                 # habit): asked once more, told so, since without a function nothing is checked.
@@ -435,6 +452,52 @@ class Pipeline:
             return [*final, Verification.from_dict(result)]
 
         final = drop_broken_reference(final, "fidelity/drop")
+
+        def repo_files() -> list[str]:
+            return [f for f in self.run.repo_files() if f.endswith((".py", ".yaml", ".txt", ".md"))]
+
+        def sample_references() -> list[str]:
+            """More references for the method as it is now (a block's share its weights), each
+            its own sampled call; reference.py is left as it was."""
+            kept = self._read(REFERENCE)
+            found = []
+            for _ in range(self.options.reference_samples):
+                if write_reference(REFERENCE_TEMPERATURE)["kept"]:
+                    found.append(self.run.read_file(REFERENCE))
+            if kept is not None:
+                self.run.write_file(REFERENCE, kept)
+            return found
+
+        def agree(pool: list[str]) -> dict[str, Any]:
+            """The method against reference.py and each of ``pool``; the first reference it agrees
+            with becomes reference.py."""
+            current = self._read(REFERENCE)
+            candidates = [c for c in dict.fromkeys([current or "", *pool]) if c]
+            found = agreement(self.run.root, repo_files(), FIDELITY_TEST, candidates, self.options.limits)
+            chosen = next((i for i, ok in enumerate(found) if ok), None)
+            if chosen is not None and candidates[chosen] != current:
+                self.run.write_file(REFERENCE, candidates[chosen])
+            return {"agreed": sum(found), "of": len(candidates), "chosen": chosen}
+
+        # A disagreement does not say which side is wrong, and a small model's reference is as
+        # often wrong as its method: a few more references are sampled and the method is held
+        # against each; one it agrees with (written separately) replaces the first.
+        pool: list[str] = []
+        agreed: dict[str, Any] = {}
+        checkable = fidelity is not None and (self.run.root / REFERENCE).is_file()
+        if checkable and self.options.reference_samples and fidelity_failed(final[-1]):
+
+            def second_opinions() -> dict[str, Any]:
+                sampled = sample_references()
+                said = agree(sampled)
+                now = (
+                    verify(self.run.root, repo_files(), self.options.limits) if said["chosen"] else final[-1]
+                )
+                return {**now.to_dict(), "references": sampled, "agreement": said}
+
+            result = self.step("fidelity/references", "repair", second_opinions)
+            pool, agreed = list(result["references"]), dict(result["agreement"])
+            final = [*final, Verification.from_dict(result)]
         # A small model's fresh draw, told what its first failed, often passes where repairing the
         # first does not: a few are sampled, and the contract tests pick the best of all.
         rewrite_reference = fidelity is not None and "{attributes}" in fidelity[0]
@@ -448,21 +511,24 @@ class Pipeline:
                 kept = {name: self._read(name) for name in [method, REFERENCE, FIDELITY_TEST, "config.yaml"]}
                 written = write_method(failed_before(best, method), FRESH_TEMPERATURE)
                 fixes = fix_method()
+                references = pool
                 if rewrite_reference:  # a block's reference shares its weights, so it follows
                     write_reference()
                     if not (self.run.root / REFERENCE).is_file():
                         (self.run.root / FIDELITY_TEST).unlink(missing_ok=True)
                     elif fidelity is not None:
                         self.run.write_file(FIDELITY_TEST, fidelity[1].read_text())
+                        references = sample_references() if pool else []
                 method_config()
-                files = [f for f in self.run.repo_files() if f.endswith((".py", ".yaml", ".txt", ".md"))]
-                now = verify(self.run.root, files, self.options.limits)
+                said = agree(references) if references and (self.run.root / FIDELITY_TEST).is_file() else {}
+                now = verify(self.run.root, repo_files(), self.options.limits)
                 if score(now) > score(best):
                     return {
                         **now.to_dict(),
                         "kept": True,
                         "parses": written["parses"],
                         "fixes": fixes,
+                        "agreement": said,
                     }
                 for name, text in kept.items():
                     if text is not None:
@@ -476,8 +542,9 @@ class Pipeline:
             if result["kept"]:
                 fresh["kept"] += 1
                 final = [*final, Verification.from_dict(result)]
+                agreed = dict(result.get("agreement") or agreed)
         final = drop_broken_reference(final, "fidelity/drop-after-fresh")
-        checked = fidelity_result(self.run.root, final[-1], digest, dropped)
+        checked = fidelity_result(self.run.root, final[-1], digest, dropped, agreed)
         on = f" ({data} data)" if data else ""
         about = [
             f"Kind of contribution: {contribution['kind']}{on}, so the "
