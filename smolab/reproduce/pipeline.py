@@ -119,6 +119,15 @@ def fidelity_failed(v: Verification) -> bool:
     return any(f.check == "tests" and "test_fidelity" in f.error.split("\n", 1)[0] for f in v.failures)
 
 
+def disagreed(v: Verification) -> bool:
+    """Whether the method ran and disagreed with the reference (the comparison's assertion, not
+    a crash on either side)."""
+    return any(
+        f.check == "tests" and "test_fidelity" in f.error.split("\n", 1)[0] and "AssertionError" in f.error
+        for f in v.failures
+    )
+
+
 def fidelity_result(
     root: Path, last: Verification, digest: Digest, dropped: str = "", agreed: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -485,7 +494,7 @@ class Pipeline:
         pool: list[str] = []
         agreed: dict[str, Any] = {}
         checkable = fidelity is not None and (self.run.root / REFERENCE).is_file()
-        if checkable and self.options.reference_samples and fidelity_failed(final[-1]):
+        if checkable and self.options.reference_samples and disagreed(final[-1]):
 
             def second_opinions() -> dict[str, Any]:
                 sampled = sample_references()
