@@ -32,6 +32,7 @@ from smolab.reproduce.blueprint import (
     reference_ask,
     with_definitions,
     with_steps,
+    without_dropout,
 )
 from smolab.reproduce.pipeline import reference_crash
 from smolab.reproduce.verify import Failure, Verification
@@ -474,3 +475,16 @@ def test_a_set_the_statistics_sum_over_comes_first_and_one_display_of_two_defini
     ]
     # Where the proposal does not define the set, the paper's last definition of it is the one.
     assert with_definitions([norm], [stats, layer_norm, group, norm])[:1] == [group]
+
+
+def test_a_references_functional_dropout_is_its_input():
+    code = (
+        "import torch\nfrom torch.nn import functional as F\n\n\ndef reference(h, adapter):\n"
+        "    b = F.dropout(adapter.down(h), p=adapter.dropout.p)\n"
+        "    c = torch.nn.functional.dropout(F.relu(b), 0.1)\n"
+        "    return adapter.up(c) + adapter.dropout(b)  # a module follows eval()\n"
+    )
+    fixed = without_dropout(code)
+    assert "b = adapter.down(h)\n" in fixed and "c = F.relu(b)\n" in fixed
+    assert "adapter.dropout(b)" in fixed and "F.dropout" not in fixed
+    assert without_dropout("not python (") == "not python ("

@@ -142,6 +142,51 @@ def name_reference(code: str) -> str | None:
     return None
 
 
+_FUNCTIONAL = {"F", "functional", "torch", "nn"}
+
+
+def without_dropout(code: str) -> str:
+    """reference.py with each functional dropout call (``F.dropout(t, p=0.1)``) replaced by its
+    input: the reference is compared in evaluation mode, and ``F.dropout`` drops at random unless
+    told ``training=False`` (seen on an adapter's reference, told to leave dropout out)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    calls = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and node.args):
+            continue
+        f = node.func
+        named = isinstance(f, ast.Name) and f.id == "dropout"
+        held = isinstance(f, ast.Attribute) and f.attr == "dropout" and _root_name(f.value) in _FUNCTIONAL
+        if named or held:
+            calls.append(node)
+    lines = code.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    out = code
+    # The last call first, so that earlier offsets still hold; a call nested in another goes with it.
+    for node in sorted(calls, key=lambda n: (n.lineno, n.col_offset), reverse=True):
+        inner = ast.get_source_segment(code, node.args[0])
+        if inner is None or node.end_lineno is None or node.end_col_offset is None:
+            continue
+        begin = starts[node.lineno - 1] + len(lines[node.lineno - 1].encode()[: node.col_offset].decode())
+        end = starts[node.end_lineno - 1] + len(
+            lines[node.end_lineno - 1].encode()[: node.end_col_offset].decode()
+        )
+        if out[begin:end] == ast.get_source_segment(code, node):
+            out = out[:begin] + inner + out[end:]
+    return out
+
+
+def _root_name(node: ast.expr) -> str:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else ""
+
+
 def numbers(constants: dict[str, Any], limit: int = 8) -> dict[str, int | float]:
     """The numeric constants a reference is told (words and flags are not constants of a formula)."""
     found = {k: v for k, v in constants.items() if isinstance(v, int | float) and not isinstance(v, bool)}

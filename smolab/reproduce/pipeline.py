@@ -401,7 +401,7 @@ class Pipeline:
                 # habit): asked once more, told so, since without a function nothing is checked.
                 written = self._write_code(method_system, REFERENCE, ask + bp.FUNCTION_AGAIN)
             replied = self.run.read_file(REFERENCE)
-            code = bp.define_constants(replied, bp.numbers(constants))
+            code = bp.without_dropout(bp.define_constants(replied, bp.numbers(constants)))
             named = bp.name_reference(code) if written["parses"] else None
             if named is None:  # no reference is better than a broken one
                 (self.run.root / REFERENCE).unlink()
