@@ -166,16 +166,17 @@ def without_dropout(code: str) -> str:
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line))
+
+    def offset(row: int, col: int) -> int:  # ast's columns count UTF-8 bytes
+        return starts[row - 1] + len(lines[row - 1].encode()[:col].decode())
+
     out = code
-    # The last call first, so that earlier offsets still hold; a call nested in another goes with it.
+    # The last call first, so that earlier offsets still hold (of two nested, the inner goes).
     for node in sorted(calls, key=lambda n: (n.lineno, n.col_offset), reverse=True):
         inner = ast.get_source_segment(code, node.args[0])
         if inner is None or node.end_lineno is None or node.end_col_offset is None:
             continue
-        begin = starts[node.lineno - 1] + len(lines[node.lineno - 1].encode()[: node.col_offset].decode())
-        end = starts[node.end_lineno - 1] + len(
-            lines[node.end_lineno - 1].encode()[: node.end_col_offset].decode()
-        )
+        begin, end = offset(node.lineno, node.col_offset), offset(node.end_lineno, node.end_col_offset)
         if out[begin:end] == ast.get_source_segment(code, node):
             out = out[:begin] + inner + out[end:]
     return out
