@@ -293,3 +293,24 @@ def test_a_value_that_restates_its_name_is_not_stated():
         ]
     )
     assert [(h.name, h.value) for h in digest.stated()] == [("dropout", "0.2"), ("optimizer", "SGD")]
+
+
+def test_an_algorithm_box_read_as_fragments_gives_no_key_equation():
+    from smolab.paper.digest import key_equations
+    from smolab.paper.model import Equation, Source
+
+    where = Source(section="3 The proposed approach")
+    displays = [
+        "L_C = 1/2 ∑^m ∥x_i − c_{yi}∥^2_2 (2)",
+        "_S + L^t",  # the glyphs its scripts hang on were lost
+        "_j = c^t_j − α · ∆c^t_j.",
+        "^{t+1} = W^t − µ^t ∂L/∂W",
+    ]
+    found = key_equations(
+        Paper(
+            title="Center loss for the proposed approach",
+            abstract="We propose the center loss.",
+            equations=[Equation(text=t, source=where) for t in displays],
+        )
+    )
+    assert found == [displays[0]]

@@ -459,6 +459,10 @@ HEADLINE = "Abstract"
 
 # A derivative's display ("f′(x) = ...") is not the definition a small model should implement.
 DERIVATIVE = re.compile(r"^[^=]*(?:′|∂|\bd/d|\bgrad)")
+# A line that opens on a script mark lost the glyphs its scripts hang on (an algorithm box read
+# as displays: "_S + L^t", "_j = c^t_j − α ..."); a small model asked to implement it writes
+# code for the fragment, which crashes.
+FRAGMENT = re.compile(r"^\s*[_^]")
 
 
 def key_equations(paper: Paper, limit: int = 8) -> list[str]:
@@ -472,7 +476,7 @@ def key_equations(paper: Paper, limit: int = 8) -> list[str]:
     for i, e in enumerate(paper.equations):
         line = equation_line(e)
         digits = sum(c.isdigit() for c in line)
-        if not 8 <= len(line) <= 240 or line in seen or digits > len(line) / 4:
+        if not 8 <= len(line) <= 240 or line in seen or digits > len(line) / 4 or FRAGMENT.match(line):
             continue
         seen.add(line)
         section = e.source.section or ""
