@@ -20,6 +20,7 @@ from smolab.reproduce.fixes import (
     group_values_by_name,
     import_undefined_names,
     learned_scalars_as_parameters,
+    nll_of_logits,
     repoint_local_imports,
     repoint_missing_attributes,
     store_init_arguments,
@@ -249,6 +250,31 @@ def test_an_optimizers_hyper_parameter_used_bare_is_read_from_its_param_group():
         (w**2).sum().backward()
         opt.step()
     assert abs(float(w.detach())) < 0.5  # it runs, and minimises
+
+
+def test_the_nll_of_raw_logits_becomes_cross_entropy():
+    code = (
+        "import torch\nfrom torch.nn import functional as F\n\n\n"
+        "def loss(features, logits, labels, lam=0.5):\n"
+        "    softmax = F.nll_loss(logits, labels)\n"
+        "    return softmax + lam * features.pow(2).sum(1).mean()\n\n\n"
+        "def already(logits, labels):\n"
+        "    logits = F.log_softmax(logits, dim=1)\n"
+        "    return F.nll_loss(logits, labels)\n"
+    )
+    new, fixes = nll_of_logits("method.py", code)
+    assert [f.what for f in fixes] == [
+        "method.py:6: `nll_loss` of raw `logits` (it reads log-probabilities) is `cross_entropy`"
+    ]
+    assert "softmax = F.cross_entropy(logits, labels)" in new and "return F.nll_loss(logits, labels)" in new
+    scope: dict = {}
+    exec(compile(new, "method.py", "exec"), scope)
+    torch.manual_seed(0)
+    logits, labels, features = torch.randn(8, 4) * 5, torch.randint(0, 4, (8,)), torch.zeros(8, 3)
+    want = torch.nn.functional.cross_entropy(logits, labels)
+    assert torch.allclose(scope["loss"](features, logits, labels), want)
+    assert torch.allclose(scope["already"](logits, labels), want)  # a log-softmax first is kept
+    assert nll_of_logits("method.py", new)[1] == []
 
 
 def test_every_deterministic_fix_in_one_pass():

@@ -555,6 +555,39 @@ def unused_sublayers(name: str, code: str) -> tuple[str, list[Fix]]:
     return ("\n".join(lines) + "\n" if fixes else code), fixes
 
 
+def nll_of_logits(name: str, code: str) -> tuple[str, list[Fix]]:
+    """``F.nll_loss(logits, y)`` on scores that never went through a log-softmax: ``nll_loss``
+    expects log-probabilities, so this is not the softmax loss the paper writes (and it is
+    unbounded below, so a loss blueprint's tests see a negative loss). Where the first argument
+    is named as logits and the function never reassigns it, the call becomes ``cross_entropy``,
+    which is the log-softmax and the NLL together."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code, []
+    lines = code.splitlines()
+    fixes: list[Fix] = []
+    for fn in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)):
+        assigned = {t.id for n in ast.walk(fn) for t in getattr(n, "targets", []) if isinstance(t, ast.Name)}
+        for call in (n for n in ast.walk(fn) if isinstance(n, ast.Call)):
+            func = call.func
+            if not (isinstance(func, ast.Attribute) and func.attr == "nll_loss" and call.args):
+                continue
+            first = call.args[0]
+            if not (isinstance(first, ast.Name) and "logit" in first.id.lower() and first.id not in assigned):
+                continue
+            row = func.end_lineno - 1 if func.end_lineno else func.lineno - 1
+            line = lines[row]
+            end = func.end_col_offset or len(line)
+            if line[end - len("nll_loss") : end] != "nll_loss":
+                continue
+            lines[row] = line[: end - len("nll_loss")] + "cross_entropy" + line[end:]
+            what = f"{name}:{row + 1}: `nll_loss` of raw `{first.id}` (it reads log-probabilities)"
+            what += " is `cross_entropy`"
+            fixes.append(Fix(name, what))
+    return ("\n".join(lines) + "\n" if fixes else code), fixes
+
+
 ELSEWHERE = {
     "torch.nn.functional": ("torch", "torch.special"),
     "torch": ("torch.nn.functional", "torch.special", "torch.linalg"),
@@ -662,6 +695,8 @@ def deterministic_fixes(
         files[name], found = doubled_biases(name, files[name])
         fixes += found
         files[name], found = unused_sublayers(name, files[name])
+        fixes += found
+        files[name], found = nll_of_logits(name, files[name])
         fixes += found
     if method and method[0] in files:
         files[method[0]], found = default_required_args(
