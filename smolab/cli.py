@@ -809,6 +809,52 @@ def sandbox_shell(
     _run_in_sandbox("shell", command, backend, workspace, timeout, memory, network)
 
 
+@app.command()
+def doctor(
+    ctx: typer.Context,
+    parts: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Check only these parts: python, llama.cpp, models, bubblewrap, cgroup, "
+            "wasm, stack, latex, disk, keys."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Check every part smolab needs by using it; exit 0 only when nothing fails."""
+    import json
+
+    from .doctor import CHECKS, diagnose, healthy
+    from .doctor import as_json as to_json
+
+    unknown = [p for p in parts or [] if p not in CHECKS]
+    if unknown:
+        raise typer.BadParameter(f"unknown part {unknown[0]!r}; parts: {', '.join(CHECKS)}")
+    with err.status("checking (a test decode, checksums, a jailed call) ...") if not as_json else _quiet():
+        found = diagnose(_settings(ctx), parts or ())
+    if as_json:
+        typer.echo(json.dumps(to_json(found), indent=1))
+    else:
+        table = Table(title="smolab doctor", title_justify="left")
+        for col in ("part", "state", "detail"):
+            table.add_column(col)
+        colour = {"ok": "green", "warn": "yellow", "fail": "red"}
+        for p in found:
+            table.add_row(p.name, f"[{colour[p.state]}]{p.state}[/{colour[p.state]}]", p.detail)
+        Console().print(table)
+        for p in found:
+            if p.state != "ok" and p.fix:
+                mark = "[red]fail[/red]" if p.state == "fail" else "[yellow]warn[/yellow]"
+                err.print(f"{mark} {p.name}: {p.fix}", highlight=False, soft_wrap=True)
+    if not healthy(found):
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    yield
+
+
 def main() -> None:
     """Entry point: run the app, turning smolab's errors into one line and an exit code."""
     try:

@@ -27,6 +27,11 @@ def default_home() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "smolab"
 
 
+def default_cache() -> Path:
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "smolab"
+
+
 class _TomlSource(PydanticBaseSettingsSource):
     def __init__(self, settings_cls: type[BaseSettings], path: Path | None):
         super().__init__(settings_cls)
@@ -69,6 +74,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SMOLAB_", extra="forbid", validate_default=True)
 
     home: Path = Field(default_factory=default_home, description="data folder: models, runs, caches")
+    cache: Path = Field(
+        default_factory=default_cache, description="what can be rebuilt: the llama.cpp build's canary verdict"
+    )
     model: str = Field(DEFAULT_MODEL, description="model name, .gguf path, openai:URL or litellm:P/M")
     threads: int | None = Field(None, ge=1, description="CPU threads for llama.cpp (default: all available)")
     context_window: int | None = Field(None, ge=256, description="context size to open / assume")

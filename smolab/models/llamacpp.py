@@ -17,7 +17,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -64,18 +64,23 @@ def _looks_like_gguf(path: Path) -> bool:
         return False
 
 
+def check_gguf(path: Path) -> None:
+    """A file that exists and opens as GGUF, or a one-line error."""
+    if not path.is_file():
+        raise ModelNotAvailableError(f"GGUF file not found: {path}")
+    if not _looks_like_gguf(path):
+        raise CorruptModelError(
+            f"{path} is not a GGUF file (bad magic bytes); check the path or download it again"
+        )
+
+
 def load_llama(path: Path, n_ctx: int, threads: int) -> tuple[Any, threading.Lock]:
     """The process-wide ``Llama`` for this file and context size (and its lock), loaded on first use."""
     key = (str(path.resolve()), n_ctx, threads)
     with _LOAD_LOCK:
         if key in _LOADED:
             return _LOADED[key]
-        if not path.is_file():
-            raise ModelNotAvailableError(f"GGUF file not found: {path}")
-        if not _looks_like_gguf(path):
-            raise CorruptModelError(
-                f"{path} is not a GGUF file (bad magic bytes); check the path or download it again"
-            )
+        check_gguf(path)
         from llama_cpp import Llama
 
         _silence_llama_logs()
@@ -147,11 +152,14 @@ class LlamaCppBackend:
         context_window: int | None = None,
         threads: int | None = None,
         reuse_prefix: bool = True,
+        preflight: Callable[[Path], None] | None = None,
     ):
         self.path = Path(path)
         self.name = name or self.path.name
         self.threads = threads or available_cores()
         self.reuse_prefix = reuse_prefix
+        self.preflight = preflight
+        """Called with the GGUF's path before it is first loaded: the build check (canary.BuildCheck)."""
         self._requested_ctx = context_window
         self._llm: Any = None
         self._lock: threading.Lock | None = None
@@ -160,6 +168,9 @@ class LlamaCppBackend:
     @property
     def llm(self) -> Any:
         if self._llm is None:
+            if self.preflight is not None:
+                check_gguf(self.path)
+                self.preflight(self.path)
             self._llm, self._lock = load_llama(self.path, self._requested_ctx or 0, self.threads)
             self._formatter = self._make_formatter(self._llm)
         return self._llm

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .canary import BuildCheck, CanaryCache
 from .chat import ChatDefaults, ChatModel
 from .errors import ModelNotAvailableError
 from .files import Progress
-from .registry import REGISTRY, ModelSpec, resolve
+from .registry import CANARY_MODEL, REGISTRY, ModelSpec, resolve
 from .retry import RetryPolicy
 from .sources import PackageChunks, Source, Store
 from .types import Backend
@@ -39,13 +40,34 @@ def gguf_path(spec: ModelSpec, store: Store, progress: Progress | None = None) -
     raise ModelNotAvailableError(f"{spec.name} is not on this machine; run: smolab models pull {spec.name}")
 
 
+def canary_model(store: Store) -> Path | None:
+    """The smallest embedded model, if it is on this machine: what the build check decodes with."""
+    spec = resolve(CANARY_MODEL)
+    for source in spec.sources:
+        if (path := source.local_path(store, spec.name)) is not None:
+            return path
+    return None
+
+
+def build_check(settings: Settings, store: Store) -> BuildCheck:
+    """The check that this llama.cpp build runs on this CPU, run before a GGUF's first load."""
+    return BuildCheck(CanaryCache(settings.cache / "llama-canary.json"), canary_model(store))
+
+
 def make_backend(spec: ModelSpec, settings: Settings, progress: Progress | None = None) -> Backend:
     if spec.backend == "llamacpp":
         from .llamacpp import LlamaCppBackend
 
-        path = gguf_path(spec, store_for(settings), progress)
+        store = store_for(settings)
+        path = gguf_path(spec, store, progress)
         window = settings.context_window or spec.context_window
-        return LlamaCppBackend(path, name=spec.name, context_window=window, threads=settings.threads)
+        return LlamaCppBackend(
+            path,
+            name=spec.name,
+            context_window=window,
+            threads=settings.threads,
+            preflight=build_check(settings, store),
+        )
     if spec.backend == "openai":
         from .openai_compat import OpenAICompatBackend
 

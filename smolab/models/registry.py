@@ -136,6 +136,8 @@ REGISTRY: dict[str, ModelSpec] = {
     s.name: s for s in (QWEN_05B, SMOLLM2_135M, QWEN_15B, SMOLLM3_3B, MINISTRAL_3B, CLAUDE_SONNET)
 }
 DEFAULT_MODEL = QWEN_15B.name
+CANARY_MODEL = SMOLLM2_135M.name
+"""The smallest embedded model: the set-up and the model layer prove llama.cpp runs with it."""
 
 
 def resolve(name: str) -> ModelSpec:
