@@ -8,13 +8,28 @@ Then: the time for a second prompt that shares a long prefix with the first,
 with smolab's prefix reuse on and off.
 
     .venv/bin/python bench/inference.py [--models qwen2.5-coder-0.5b smollm2-135m] [--repeats 3]
+
+``--builds LABEL=WHEEL ...`` compares llama.cpp builds instead (the set-up's choice against the
+alternatives): each wheel is installed into a folder of its own, and a child process per run
+imports it from there and decodes the same rendered prompt; children alternate between builds.
+A build that crashes is reported with its signal.
+
+    .venv/bin/python bench/inference.py --builds chosen=W1.whl avx2=W2.whl native=W3.whl \
+        --models qwen2.5-coder-1.5b
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import signal
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -144,12 +159,99 @@ def bench_prefix(name: str, console: Console) -> tuple[int, float, float]:
     return prefix_tokens, timings[True], timings[False]
 
 
+def build_child(path: str) -> None:
+    """One measured decode with whichever llama_cpp is first on the path: JSON on stdout."""
+    import llama_cpp
+
+    threads = available_cores()
+    llm = llama_cpp.Llama(
+        model_path=path, n_ctx=N_CTX, n_threads=threads, n_threads_batch=threads, n_batch=512, verbose=False
+    )
+    backend = LlamaCppBackend(Path(path), context_window=N_CTX, threads=threads)
+    backend._llm, backend._formatter = llm, backend._make_formatter(llm)
+    tokens = backend.render([Message("user", f"{CONTEXT}\n\n{PROMPTS[1]}")])[0]
+    raw_run(llm, tokens)  # warm: page the weights in
+    sampled, first, total = raw_run(llm, tokens)
+    info = llama_cpp.llama_print_system_info().decode(errors="replace")
+    print(json.dumps({"pp": len(tokens) / first, "gen": (sampled - 1) / (total - first), "info": info}))
+
+
+def bench_builds(builds: dict[str, Path], model: str, repeats: int, console: Console) -> Table:
+    """Prompt and generation speed of each build (medians over ``repeats`` alternating runs)."""
+    path = str(gguf_path(resolve(model), store_for(load_settings())))
+    results: dict[str, dict[str, list[float]] | str] = {label: {"pp": [], "gen": []} for label in builds}
+    with tempfile.TemporaryDirectory() as tmp:
+        targets = {}
+        for label, wheel in builds.items():
+            targets[label] = Path(tmp) / label
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    "--no-deps",
+                    "--target",
+                    str(targets[label]),
+                    str(wheel),
+                ],
+                check=True,
+            )
+        for rep in range(repeats):
+            order = list(builds) if rep % 2 == 0 else list(reversed(builds))
+            for label in order:
+                if isinstance(results[label], str):
+                    continue
+                env = dict(os.environ, PYTHONPATH=str(targets[label]))
+                proc = subprocess.run(
+                    [sys.executable, __file__, "--child", path], capture_output=True, text=True, env=env
+                )
+                if proc.returncode != 0:
+                    why = signal.Signals(-proc.returncode).name if proc.returncode < 0 else "error"
+                    results[label] = f"crashes ({why})"
+                    continue
+                got = json.loads(proc.stdout.strip().splitlines()[-1])
+                runs = results[label]
+                assert isinstance(runs, dict)
+                runs["pp"].append(got["pp"])
+                runs["gen"].append(got["gen"])
+                console.log(f"{label}: {got['pp']:.1f} prompt, {got['gen']:.1f} gen tok/s")
+    med = statistics.median
+    first = next(iter(builds))
+    base = results[first]
+    table = Table(
+        title=f"llama.cpp builds on this CPU, {model}, greedy, medians of {repeats} (ratio: against {first})"
+    )
+    for col in ("build", "prompt tok/s", "ratio", "gen tok/s", "ratio"):
+        table.add_column(col, justify="right")
+    for label, runs in results.items():
+        if isinstance(runs, str) or not runs["pp"]:
+            table.add_row(label, str(runs), "", "", "")
+            continue
+        pp, gen = med(runs["pp"]), med(runs["gen"])
+        ratios = ("", "")
+        if isinstance(base, dict) and base["pp"]:
+            ratios = (f"{pp / med(base['pp']):.2f}", f"{gen / med(base['gen']):.2f}")
+        table.add_row(label, f"{pp:.1f}", ratios[0], f"{gen:.1f}", ratios[1])
+    return table
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--child"]:
+        build_child(sys.argv[2])
+        return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", nargs="+", default=["qwen2.5-coder-0.5b", "smollm2-135m"])
     ap.add_argument("--repeats", type=int, default=4)
+    ap.add_argument("--builds", nargs="+", metavar="LABEL=WHEEL", help="compare llama.cpp builds")
     args = ap.parse_args()
     console = Console(width=130)
+    if args.builds:
+        builds = {label: Path(wheel) for label, _, wheel in (b.partition("=") for b in args.builds)}
+        for name in args.models:
+            console.print(bench_builds(builds, name, args.repeats, console))
+        return
 
     table = Table(
         title=f"llama.cpp inference, greedy, {MAX_TOKENS} new tokens, cold prompt "

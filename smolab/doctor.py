@@ -57,7 +57,7 @@ def llama_part(settings: Settings) -> Part:
 
     from .models.canary import build_identity, run_canary
     from .models.loader import canary_model, gguf_path, store_for
-    from .models.registry import resolve
+    from .models.registry import CANARY_MODEL, resolve
 
     try:
         ver = version("llama_cpp_python")
@@ -65,7 +65,9 @@ def llama_part(settings: Settings) -> Part:
         return Part("llama.cpp", "fail", "llama-cpp-python is not installed", "run ./install.sh")
     store = store_for(settings)
     model = canary_model(store)
+    label = CANARY_MODEL
     if model is None:
+        label = settings.model
         try:
             model = gguf_path(resolve(settings.model), store)
         except Exception:  # noqa: BLE001 - any reason no GGUF is here ends the same way
@@ -86,7 +88,7 @@ def llama_part(settings: Settings) -> Part:
     speed = f"{result.prompt_per_second or 0:.0f} prompt / {result.generated_per_second or 0:.0f} gen tok/s"
     detail = (
         f"llama-cpp-python {ver}, built for {_built_for(result.system_info)}; test decode with "
-        f"{model.name} right; {speed}"
+        f"{label} right; {speed}"
     )
     return Part("llama.cpp", "ok", detail)
 
@@ -239,11 +241,20 @@ CHECKS: dict[str, Check] = {
 }
 
 
+NEEDS = {"wasm": ("bubblewrap", "pyodide (wasm)")}
+"""A check that cannot pass without another part: (that part, this check's part name). Its
+failure is the other part's, so it gets no line of its own."""
+
+
 def diagnose(settings: Settings, only: Iterable[str] = ()) -> list[Part]:
     """Run the checks (all, or those named in ``only``) in order."""
     wanted = list(only) or list(CHECKS)
     out: list[Part] = []
     for name in wanted:
+        need, label = NEEDS.get(name, ("", ""))
+        if any(p.name == need and p.state == "fail" for p in out):
+            out.append(Part(label, "fail", f"not checked: it runs inside {need}"))
+            continue
         got = CHECKS[name](settings)
         out.extend(got if isinstance(got, list) else [got])
     return out

@@ -177,7 +177,8 @@ class LlamaCppBackend:
 
     @property
     def context_window(self) -> int:
-        return int(self.llm.n_ctx())
+        # Known without loading when asked for: a run checks the window long before its first call.
+        return self._requested_ctx or int(self.llm.n_ctx())
 
     @staticmethod
     def _make_formatter(llm: Any) -> Any:
