@@ -25,7 +25,7 @@ from smolab.models.loader import canary_model, store_for
 
 from .conftest import REAL_SETTINGS, run_cli
 
-STAND_IN = '''import os, signal
+STAND_IN = """import os, signal
 
 def llama_print_system_info():
     return b"CPU : SSE3 = 1 | AVX2 = 1 | AVX512 = 1 | AMX_INT8 = 1 | REPACK = 1 | "
@@ -39,7 +39,7 @@ class Llama:
 
     def create_completion(self, **kwargs):
         {decode}
-'''
+"""
 SEGFAULT = "os.kill(os.getpid(), signal.SIGSEGV)"
 GARBAGE = 'yield {"choices": [{"text": " banana banana"}]}'
 

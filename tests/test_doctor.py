@@ -49,7 +49,9 @@ def test_every_part_works_here_and_json_says_so():
 
 
 def test_the_table_names_each_part():
-    r = run_cli("doctor", "python", "disk", "keys", env={"COLUMNS": "200", "ANTHROPIC_API_KEY": "sk-secret-1"})
+    r = run_cli(
+        "doctor", "python", "disk", "keys", env={"COLUMNS": "200", "ANTHROPIC_API_KEY": "sk-secret-1"}
+    )
     assert r.returncode == 0, r.stderr
     for name in ("python", "disk", "hosted keys", "ANTHROPIC_API_KEY set"):
         assert name in r.stdout
@@ -67,7 +69,9 @@ def test_no_node_fails_the_wasm_sandbox_with_one_line(tmp_path: Path):
     r = run_cli("doctor", env={"PATH": path_without("node", tmp_path), "COLUMNS": "200"})
     assert r.returncode == 1
     lines = fix_lines(r.stderr)
-    assert len(lines) == 1 and lines[0].startswith("fail pyodide (wasm): the wasm sandbox needs Node.js"), r.stderr
+    assert len(lines) == 1 and lines[0].startswith("fail pyodide (wasm): the wasm sandbox needs Node.js"), (
+        r.stderr
+    )
 
 
 def test_a_truncated_model_fails_with_one_line(tmp_path: Path):

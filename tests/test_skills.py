@@ -279,3 +279,78 @@ def test_a_generic_stand_in_passes_the_contract_but_not_the_fidelity_test(tmp_pa
         timeout=300,
     )
     assert run.returncode != 0 and "largest difference" in run.stdout
+
+
+LINEAR_ON_A_MAP = """import torch
+from torch import nn
+
+
+class Block(nn.Module):
+    def __init__(self, dim, reduction=4):
+        super().__init__()
+        self.fc1 = nn.Linear(dim, dim // reduction)
+
+    def forward(self, x):
+        s = torch.sigmoid(self.fc1(x))
+        return x * s
+"""
+
+
+def test_a_failing_method_reports_the_shapes_on_the_line_that_raised(tmp_path):
+    """A small model fixes a shape error it can see: the skeleton's tests and main.py name the
+    values on the failing line of method.py with their shapes."""
+    repo = materialize(SkillLibrary(), "layer", tmp_path / "r", LINEAR_ON_A_MAP, "image")
+    run = pytest_in(repo)
+    assert run.returncode != 0
+    assert "Values on the failing line (method.py, line 11: `s = torch.sigmoid(self.fc1(x))`)" in run.stdout
+    assert "    self.fc1: Linear(in_features=" in run.stdout
+    assert "    x: Tensor of shape (" in run.stdout and ", float32" in run.stdout
+    main = subprocess.run(
+        [sys.executable, "main.py", "--smoke"], cwd=repo, capture_output=True, text=True, timeout=300
+    )
+    assert main.returncode != 0 and "Traceback" in main.stderr
+    last = main.stderr.strip().splitlines()
+    assert last[-3].startswith("Values on the failing line (method.py, line 11")
+    assert last[-1].startswith("    self.fc1: Linear(") or last[-2].startswith("    self.fc1: Linear(")
+
+
+ADAPTER_WITHOUT_SKIP = """import torch
+from torch import nn
+
+
+class Adapter(nn.Module):
+    def __init__(self, dim, bottleneck=8):
+        super().__init__()
+        self.down = nn.Linear(dim, bottleneck)
+        self.up = nn.Linear(bottleneck, dim)
+        nn.init.zeros_(self.up.weight)
+        nn.init.zeros_(self.up.bias)
+
+    def forward(self, h):
+        h = self.down(h)
+        return self.up(torch.relu(h))
+"""
+
+
+def test_the_peft_contract_says_whether_the_skip_or_the_initialisation_is_missing(tmp_path):
+    lib = SkillLibrary()
+    test = ["tests/test_contract.py::test_a_new_adapter_keeps_the_pretrained_function"]
+
+    def outcome(method: str, name: str) -> str:
+        repo = materialize(lib, "peft", tmp_path / name, method, None)
+        run = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *test],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        return run.stdout if run.returncode else "passed"
+
+    assert "Add the skip connection" in outcome(ADAPTER_WITHOUT_SKIP, "no-skip")
+    random_init = ADAPTER_WITHOUT_SKIP.replace("return self.up(torch.relu(h))", "return h")
+    random_init = random_init.replace("h = self.down(h)", "z = self.up(torch.relu(self.down(h)))")
+    random_init = random_init.replace("return h", "return h + z").replace("nn.init.zeros_", "nn.init.ones_")
+    said = outcome(random_init, "random-init")
+    assert "initialise its last projection to zeros" in said and "Add the skip connection" not in said
+    assert outcome((METHODS / "peft.py").read_text(), "good") == "passed"
