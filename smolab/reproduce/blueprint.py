@@ -231,20 +231,9 @@ TRAINING = re.compile(
 )
 
 
-# The experiment's setting, not a hyper-parameter of the method: a block given
-# ``dataset="VGG-16"`` as an argument branches on it instead of computing its equations.
-SETTING = re.compile(r"dataset|\bdata\b|model|architecture|backbone|network|benchmark|task", re.I)
-NUMBER = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$", re.I)
-
-
 def not_training(name: str) -> bool:
     """A hyper-parameter of the method, not of its training (which the skeleton owns)."""
     return not TRAINING.search(name)
-
-
-def not_setting(name: str, value: str) -> bool:
-    """Not a word naming the experiment's data or network ("dataset = ImageNet")."""
-    return bool(NUMBER.match(value.strip())) or not SETTING.search(name)
 
 
 def data_input(skill: Skill, data: str) -> str | None:
@@ -414,7 +403,7 @@ def method_ask(
     stated = [
         f"- {h.name} = {h.value}" + (LEARNED_VALUE if key(h.name) in learned else "")
         for h in digest.stated()
-        if (own_training or not TRAINING.search(h.name)) and not_setting(h.name, h.value)
+        if own_training or not TRAINING.search(h.name)
     ]
     parts = [f"The paper proposes: {proposes}"] if proposes else []
     parts.append(f"The paper's equations:\n{equations}")
@@ -474,7 +463,7 @@ def reference_ask(
     equations = digest.equation_list(proposed=proposed) or "- (none extracted; follow the method text)"
     if proposed:
         equations += "\n" + PROPOSED_NOTE
-    stated = [f"- {h.name} = {h.value}" for h in digest.stated() if not_setting(h.name, h.value)]
+    stated = [f"- {h.name} = {h.value}" for h in digest.stated()]
     parts = [f"The paper proposes: {proposes}"] if proposes else []
     parts.append(f"The paper's equations:\n{equations}")
     if stated:

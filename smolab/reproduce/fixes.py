@@ -180,26 +180,6 @@ def default_for(arg: str, stated: dict[str, Any]) -> Any | None:
     return None
 
 
-def rename_method_class(name: str, code: str, cls: str) -> tuple[str, list[Fix]]:
-    """The blueprint imports ``cls`` (``Norm``) but the module defines its one class under the
-    paper's name (``GroupNorm``): a faithful method that fails only on its import. Renamed when
-    there is exactly one top-level class with a base, and ``cls`` names nothing yet."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return code, []
-    if cls in bound_names(tree):
-        return code, []
-    classes = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.bases]
-    if len(classes) != 1:
-        return code, []
-    old = classes[0].name
-    new = re.sub(rf"\b{re.escape(old)}\b", cls, code)
-    return new, [
-        Fix(name, f"{name}:{classes[0].lineno}: class `{old}` renamed `{cls}`, the name the skeleton imports")
-    ]
-
-
 def default_required_args(
     name: str, code: str, cls: str, leading: int, stated: dict[str, Any]
 ) -> tuple[str, list[Fix]]:
@@ -719,8 +699,6 @@ def deterministic_fixes(
         files[name], found = nll_of_logits(name, files[name])
         fixes += found
     if method and method[0] in files:
-        files[method[0]], found = rename_method_class(method[0], files[method[0]], method[1])
-        fixes += found
         files[method[0]], found = default_required_args(
             method[0], files[method[0]], method[1], method[2], stated or {}
         )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..stack import stack_line
 from .code import add_missing_imports, drop_repeats, extract_code, parse_error
-from .verify import VALUES_HEADER, Failure, Verification
+from .verify import Failure, Verification
 
 # Checks in the order their failures are fixed: a file that does not parse, or that cannot be
 # imported, hides every other error; an undefined name deep in a function only fails when run.
@@ -50,24 +50,9 @@ def targets(
 _SEPARATOR = re.compile(r"\n_ _ _[ _]*\n")
 
 
-# In an assertion's message (the smoke test quoting main.py's stderr) pytest prefixes each line "E".
-_VALUES = re.compile(r"^(?:E\s+)?(" + re.escape(VALUES_HEADER) + r".*(?:\n(?:E\s+|\s{4})[\w.]+: .*)*)", re.M)
-
-
-def failing_values(error: str) -> str:
-    """The skeleton's block of the values on the failing line, if the error carries one, without
-    pytest's line prefixes."""
-    m = _VALUES.search(error)
-    if m is None:
-        return ""
-    head, *rest = m.group(1).splitlines()
-    return "\n".join([head, *("    " + re.sub(r"^E\s+|^\s+", "", ln) for ln in rest)])
-
-
 def condense(error: str) -> str:
     """A pytest report without the frames inside installed libraries (torch's autograd engine,
-    pages of it), keeping their ``E`` lines: what was raised, without what a model cannot change.
-    The values on the failing line are kept whole."""
+    pages of it), keeping their ``E`` lines: what was raised, without what a model cannot change."""
     if "site-packages" not in error:
         return error
     kept = []
@@ -78,8 +63,6 @@ def condense(error: str) -> str:
         raised = [ln for ln in block.splitlines() if ln.startswith("E ")]
         if raised:
             kept.append("\n".join(raised))
-        if values := failing_values(block):
-            kept.append(values)
     return "\n".join(kept)
 
 
@@ -119,12 +102,11 @@ def failed_before(v: Verification, name: str, limit: int = 4) -> str:
         lines.append(f"- {head[:120]}" + (f": {what[:160]}" if what and what not in head else ""))
     if not lines:
         return ""
-    values = next((x for f in v.failures if (x := failing_values(f.error))), "")
     shapes = next((x for f in v.failures if (x := explain_shapes(f.error))), "")
     return (
         f"\n\nA first version of {name} failed these checks; write it afresh so they pass:\n"
         + "\n".join(lines)
-        + "".join(f"\n{x}" for x in (values, shapes) if x)
+        + (f"\n{shapes}" if shapes else "")
     )
 
 
@@ -262,35 +244,13 @@ def pinpoint(code: str, name: str, error: str) -> str:
 _MATMUL = re.compile(r"mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)")
 
 
-_BROADCAST = re.compile(
-    r"The size of tensor a \((\d+)\) must match the size of tensor b \((\d+)\) "
-    r"at non-singleton dimension (\d+)"
-)
-
-
-def explain_broadcast(error: str) -> str:
-    """What an elementwise-shape error says: two tensors whose axes do not line up. The usual
-    cause is a per-channel vector meeting an (N, C, H, W) map, which aligns it with W."""
-    m = _BROADCAST.search(error)
-    if m is None:
-        return ""
-    a, b, axis = m.groups()
-    return (
-        f"Two tensors combined elementwise do not line up: at axis {axis} one has {a} entries and "
-        f"the other {b}. PyTorch aligns shapes from the last axis, so a (C,) per-channel vector "
-        "meets the W axis of an (N, C, H, W) map: reshape it to (1, C, 1, 1) with "
-        "`v.view(1, -1, 1, 1)`; a statistic computed on a reshaped view must be reshaped back "
-        "(or taken with keepdim=True on the same view) before it meets the original tensor."
-    )
-
-
 def explain_shapes(error: str) -> str:
-    """What a shape error says in a layer's terms: a Linear that maps ``c`` features meets an
-    input whose last axis has ``b``. Small models read the raw message as a cue to change sizes at
-    random; told which axis a Linear reads, they pool or reshape."""
+    """What a matrix-shape error says in a layer's terms: a Linear that maps ``c`` features
+    meets an input whose last axis has ``b``. Small models read the raw message as a cue to
+    change sizes at random; told which axis a Linear reads, they pool or reshape."""
     m = _MATMUL.search(error)
     if m is None:
-        return explain_broadcast(error)
+        return ""
     rows, last, wanted, out = (int(g) for g in m.groups())
     if last == wanted:
         return ""
@@ -333,8 +293,6 @@ def unit_ask(
         parts.append(f"The failing tests:\n```python\n{tests}\n```")
     if code and (where := pinpoint(code, name, error)):
         parts.append(where)
-    if values := failing_values(error):
-        parts.append(values)
     if shapes := explain_shapes(error):
         parts.append(shapes)
     if code and (cls := constructs_itself(code, unit.qualname)):

@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from .rundir import RunDir
-from .verify import Verification, raised_line
+from .verify import Verification
 
 STAGES = ("read", "digest", "plan", "analyze", "generate", "verify", "repair")
 
@@ -131,4 +131,4 @@ def error_line(error: str) -> str:
     frame it was raised in."""
     rows = [ln for ln in error.splitlines() if ln.strip()]
     raised = [ln[1:].strip() for ln in rows if ln.startswith("E ")]
-    return raised[0] if raised else raised_line(error)
+    return raised[0] if raised else (rows[-1] if rows else "")

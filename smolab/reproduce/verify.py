@@ -178,17 +178,6 @@ def _tests(box: ProcessSandbox, py: list[str], v: Verification) -> None:
     v.checks.append(Check("tests", ok, f"{passed} of {total} tests pass" if total else "tests did not run"))
 
 
-# The skeleton's tests and main.py end a failure with the shapes of the values on the line that
-# raised (common.failure_values), under this header.
-VALUES_HEADER = "Values on the failing line ("
-
-
-def raised_line(text: str) -> str:
-    """The last line of a traceback (what was raised), not of the values printed after it."""
-    rows = text.split(VALUES_HEADER)[0].strip().splitlines()
-    return rows[-1] if rows else ""
-
-
 def _main(box: ProcessSandbox, py: list[str], v: Verification) -> None:
     if "main.py" not in py:
         v.checks.append(Check("main", False, "no main.py"))
@@ -199,4 +188,6 @@ def _main(box: ProcessSandbox, py: list[str], v: Verification) -> None:
         return
     text = tail(r.stderr or r.stdout or r.message)
     v.failures.append(Failure("main", blame(text, py) or "main.py", text))
-    v.checks.append(Check("main", False, f"main.py --smoke failed ({r.status}): {raised_line(text)[:160]}"))
+    v.checks.append(
+        Check("main", False, f"main.py --smoke failed ({r.status}): {text.splitlines()[-1][:160]}")
+    )

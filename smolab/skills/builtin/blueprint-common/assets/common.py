@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import copy
-import linecache
 import random
-import re
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -142,66 +138,3 @@ def fit_classifier(
     data = batches(x[:split], y[:split], batch_size, seed)
     losses = train(model, data, torch.nn.functional.cross_entropy, optimizer, steps, scheduler)
     return {**summary(losses), "test_accuracy": accuracy(model, x[split:], y[split:])}
-
-
-ROOT = Path(__file__).resolve().parent
-VALUES_HEADER = "Values on the failing line"
-_NAME = re.compile(r"\b(?:self\.)?[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
-
-
-def _describe(value: Any) -> str | None:
-    """A value as its shape says it: tensors by shape and type, layers by their one-line repr."""
-    if isinstance(value, torch.Tensor):
-        kind = "Parameter" if isinstance(value, torch.nn.Parameter) else "Tensor"
-        return f"{kind} of shape {tuple(value.shape)}, {str(value.dtype).removeprefix('torch.')}"
-    if isinstance(value, torch.nn.Module):
-        text = repr(value)
-        return text if "\n" not in text else f"{type(value).__name__}(...)"
-    if isinstance(value, bool | int | float | str) or value is None:
-        return repr(value)[:60]
-    if isinstance(value, tuple | list) and len(value) <= 8 and all(isinstance(v, int) for v in value):
-        return repr(value)
-    return None
-
-
-def failure_values(tb: TracebackType | None, limit: int = 10) -> str:
-    """The names on the line of this repository's own code that raised (outside ``tests/``), with
-    their shapes: "x: Tensor of shape (8, 64, 6, 6)" says at once why a layer cannot take it."""
-    frame = None
-    while tb is not None:
-        path = Path(tb.tb_frame.f_code.co_filename).resolve()
-        if path.is_relative_to(ROOT) and "tests" not in path.relative_to(ROOT).parts:
-            frame = (tb.tb_frame, tb.tb_lineno, path.name)
-        tb = tb.tb_next
-    if frame is None:
-        return ""
-    f, line, name = frame
-    source = linecache.getline(str(f.f_code.co_filename), line).strip()
-    shown = []
-    for expr in dict.fromkeys(_NAME.findall(source)):
-        head, *attrs = expr.split(".")
-        if head not in f.f_locals:
-            continue
-        # The deepest part of ``self.fc1.weight`` or ``x.view`` that is a value, not a method.
-        value, best = f.f_locals[head], None
-        for i in range(len(attrs) + 1):
-            if i:
-                value = getattr(value, attrs[i - 1], None)
-            if value is None or (callable(value) and not isinstance(value, torch.nn.Module)):
-                break
-            if (text := _describe(value)) is not None and not (i == 0 and head == "self"):
-                best = (".".join([head, *attrs[:i]]), text)
-        if best is not None and all(not line.startswith(f"    {best[0]}:") for line in shown):
-            shown.append(f"    {best[0]}: {best[1]}")
-        if len(shown) == limit:
-            break
-    if not shown:
-        return ""
-    return f"{VALUES_HEADER} ({name}, line {line}: `{source}`):\n" + "\n".join(shown)
-
-
-def explain_failure(kind: type[BaseException], err: BaseException, tb: TracebackType | None) -> None:
-    """``sys.excepthook``: the usual traceback, then the values on the line that raised."""
-    sys.__excepthook__(kind, err, tb)
-    if text := failure_values(tb):
-        print(text, file=sys.stderr)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 
-from common import explain_failure, load_config, set_seed
+from common import load_config, set_seed
 from experiment import run
 
 
@@ -27,5 +26,4 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    sys.excepthook = explain_failure
     main()

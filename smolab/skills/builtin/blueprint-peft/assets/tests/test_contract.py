@@ -28,21 +28,8 @@ def test_keeps_the_shape_for_vectors_and_sequences():
 def test_a_new_adapter_keeps_the_pretrained_function():
     torch.manual_seed(0)
     h = torch.randn(16, DIM)
-    adapter = make()
-    change = (adapter(h) - h).norm() / h.norm()
-    if change < 0.1:
-        return
-    # Which of the two it lacks: with every parameter zero, an adapter with its skip connection
-    # returns h itself; one without returns (nearly) nothing of h.
-    for p in adapter.parameters():
-        p.zero_()
-    kept = (adapter(h) - h).norm() / h.norm()
-    assert kept < 0.1, (
-        f"forward returns only the adapter's own branch: with all its weights zero it changes h "
-        f"by {float(kept):.0%} instead of returning h. Add the skip connection: keep the input h "
-        "unchanged, compute the branch into new names (z = self.down(h) ...), and return h + z"
-    )
-    raise AssertionError(
+    change = (make()(h) - h).norm() / h.norm()
+    assert change < 0.1, (
         f"a new adapter changes the block's output by {float(change):.0%}: initialise its last "
         "projection to zeros (nn.init.zeros_ on its weight and bias) so that it starts as the identity"
     )
