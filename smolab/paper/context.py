@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 # Sentences end at a full stop followed by a capital (or math); "e.g." and "Fig. 2" do not end one.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z($\[])")
@@ -90,6 +91,45 @@ _LEARNED = re.compile(
     rf"((?:{_SYMBOL}\s*(?:,|and)\s*)*{_SYMBOL})\s+(?:is|are)\s+(?:a\s+|an\s+|the\s+)?"
     r"(?:[\w-]+\s+){0,2}?(?:learned|learnable|trainable)\b"
 )
+
+
+_NUMBER_WORDS = {"zero": 0.0, "one": 1.0}
+_STARTS = re.compile(
+    r"(?:initiali[sz]ed|initiated|set|starts?|starting)\s+(?:to|at|as|from|with)\s+"
+    r"\$?(-?\d+(?:\.\d+)?|zero|one)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Learned:
+    """A symbol the paper calls learned, with where it starts when the sentence says so."""
+
+    symbol: str
+    """As the paper writes it (``α``, ``\\alpha``)."""
+    start: float | None
+    scalar: bool
+    sentence: str
+
+
+def learned_starts(text: str) -> list[Learned]:
+    """The learned symbols of ``text`` with their stated start: "where α is a learned scalar
+    initialised to 0" gives α, 0.0, scalar. Only the clause after the symbol is read, up to the
+    sentence's end, so a start stated for another symbol is not taken."""
+    found = []
+    for m in _LEARNED.finditer(text):
+        rest = re.split(r"(?<=[.;])\s", text[m.end() :], maxsplit=1)[0]
+        said = text[m.start() : m.end()] + rest
+        start = _STARTS.search(rest)
+        value = None
+        if start:
+            word = start.group(1).lower()
+            value = _NUMBER_WORDS.get(word) if word in _NUMBER_WORDS else float(word)
+        scalar = bool(re.search(r"\bscalar\b", said, re.I))
+        for sym in re.split(r"\s*(?:,|and)\s*", m.group(1)):
+            if sym.strip():
+                found.append(Learned(sym.strip("$ "), value, scalar, said.strip()))
+    return found
 
 
 def symbol_name(symbol: str) -> str:

@@ -16,6 +16,11 @@ def inputs(n: int) -> torch.Tensor:
     return synthetic({**DATA, "n": n})[0]
 
 
+def probe() -> tuple[torch.nn.Module, tuple[torch.Tensor, ...]]:
+    """The method and an input, for the checks against the paper's statements (test_paper.py)."""
+    return build(DATA, CONFIG.get("method") or {}), (inputs(4),)
+
+
 def test_class_scores_for_any_batch_size():
     model = build(DATA, CONFIG.get("method") or {}).eval()
     for n in (1, 5):

@@ -21,6 +21,11 @@ def sample() -> torch.Tensor:
     return torch.randn(SHAPES[CONFIG["data"]["input"]])
 
 
+def probe() -> tuple[torch.nn.Module, tuple[torch.Tensor, ...]]:
+    """The method and an input, for the checks against the paper's statements (test_paper.py)."""
+    return make(), (sample(),)
+
+
 def test_keeps_the_shape_of_its_input_and_is_finite():
     x = sample()
     y = make()(x)

@@ -1,0 +1,204 @@
+"""The paper's statements about its method as checks a test can run: its fingerprint.
+
+A numerical reference checks a method only where the model can write one; everywhere else a
+generic stand-in (a plain MLP for a gated residual block) passed every contract test. The
+fingerprint is read from the paper deterministically, from the equations' single-operation steps
+and the sentences around them, so no model can get it wrong:
+
+* **operations**: each named function the steps apply (LayerNorm, GELU, σ, softmax, ...),
+  in the steps' order, each with the torch operations that compute it;
+* **learned**: each symbol the paper calls learned with the value it says it starts at
+  ("α is a learned scalar initialised to 0"), which must be a parameter that starts there and
+  takes part in the output;
+* **residual**: a step that adds the chain's input back (``y = x + α h``);
+* **identity**: where every other term of that step is scaled by a learned value that starts
+  at 0, the method at initialisation returns its input.
+
+``tests/test_paper.py`` (blueprint-common) traces the method's forward with a torch function
+mode and checks each criterion; a failed one is one precise line that names the step or the
+sentence it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..paper.context import learned_starts, symbol_name
+
+# A named function of the readers' notation -> the ways torch computes it: alternatives, each a
+# set of traced operation names that must all occur. Keys are lower case without punctuation.
+OPERATIONS: dict[str, list[list[str]]] = {
+    "layernorm": [["layer_norm"], ["mean", "var"], ["mean", "std"]],
+    "ln": [["layer_norm"], ["mean", "var"], ["mean", "std"]],
+    "batchnorm": [["batch_norm"], ["mean", "var"]],
+    "bn": [["batch_norm"], ["mean", "var"]],
+    "groupnorm": [["group_norm"], ["mean", "var"]],
+    "instancenorm": [["instance_norm"], ["mean", "var"]],
+    "rmsnorm": [["rms_norm"], ["rsqrt"], ["sqrt"], ["norm"]],
+    "gelu": [["gelu"]],
+    "relu": [["relu"], ["relu_"], ["clamp"], ["clamp_min"]],
+    "sigmoid": [["sigmoid"]],
+    "tanh": [["tanh"]],
+    "softmax": [["softmax"], ["_softmax"]],
+    "logsoftmax": [["log_softmax"]],
+    "softplus": [["softplus"]],
+    "silu": [["silu"], ["sigmoid"]],
+    "swish": [["silu"], ["sigmoid"]],
+    "elu": [["elu"]],
+    "selu": [["selu"]],
+    "leakyrelu": [["leaky_relu"]],
+    "exp": [["exp"], ["softmax"]],
+    "log": [["log"], ["log_softmax"], ["cross_entropy"], ["nll_loss"]],
+    "sqrt": [["sqrt"], ["rsqrt"], ["pow"], ["__pow__"], ["norm"]],
+    "cos": [["cos"]],
+    "sin": [["sin"]],
+}
+# A Greek letter applied as a function is, by the common convention, sigmoid (σ); others only
+# where the paper says what they are ("where δ refers to the ReLU").
+CONVENTIONS = {"σ": "sigmoid", "sigma": "sigmoid"}
+_SAYS = r"(?:refers?\s+to|denotes?|is|represents?|stands?\s+for)\s+(?:the\s+|a\s+)?"
+_CALL = re.compile(r"(?<![\w])([A-Za-z\u0370-\u03ff]\w*)\s?\(")
+_TERM_SPLIT = re.compile(r"\s[+]\s")
+_WEIGHT = re.compile(r"^(?:W|w|b|U|V)(?:_|$)")
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    """As the paper writes it (``GELU``, ``σ``)."""
+    ops: list[list[str]]
+    step: str
+
+
+@dataclass(frozen=True)
+class LearnedStart:
+    symbol: str
+    start: float
+    scalar: bool
+    sentence: str
+
+
+@dataclass
+class Fingerprint:
+    operations: list[Operation] = field(default_factory=list)
+    learned: list[LearnedStart] = field(default_factory=list)
+    residual: str = ""
+    """The step that adds the chain's input back, "" when none does."""
+    input_symbol: str = ""
+    identity: str = ""
+    """Why the method is the identity at initialisation ("α starts at 0 in y = x + α h"), or ""."""
+
+    def empty(self) -> bool:
+        return not (self.operations or self.learned or self.residual)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def criteria(self) -> list[str]:
+        """One line per statement, for REPORT.md."""
+        lines = [f"applies {o.name} (`{o.step}`)" for o in self.operations]
+        if len(self.operations) > 1:
+            lines.append("in the order " + " → ".join(o.name for o in self.operations))
+        lines += [f'{x.symbol} is learned and starts at {x.start:g} ("{x.sentence}")' for x in self.learned]
+        if self.residual:
+            lines.append(f"adds its input back (`{self.residual}`)")
+        if self.identity:
+            lines.append(f"is the identity at initialisation ({self.identity})")
+        return lines
+
+
+def _said_functions(context: str) -> dict[str, str]:
+    """Greek function symbols the paper names ("δ refers to the ReLU") -> the known name."""
+    out = {}
+    names = "|".join(sorted(OPERATIONS, key=len, reverse=True))
+    for m in re.finditer(rf"([\u0370-\u03ff])\s+{_SAYS}({names})\b", context, re.I):
+        out[m.group(1)] = m.group(2).lower()
+    return out
+
+
+def _known(name: str, said: dict[str, str]) -> str | None:
+    key = re.sub(r"[^a-z]", "", name.lower())
+    if key in OPERATIONS:
+        return key
+    if name in said:
+        return said[name]
+    return CONVENTIONS.get(name) or CONVENTIONS.get(key)
+
+
+_SYMBOL = re.compile(
+    r"(?<![\w\u0370-\u03ff])([A-Za-z\u0370-\u03ff][\u0300-\u036f]*(?:_\{?[\w,]+\}?)?)(?![\w\u0370-\u03ff(])"
+)
+
+
+def _symbols(text: str) -> list[str]:
+    """The one-letter symbols of a step (``x``, ``W_1``, ``α``), not function names."""
+    return _SYMBOL.findall(text)
+
+
+def _applied(rhs: str) -> list[str]:
+    """The functions a step applies, in the order they are evaluated: an inner application
+    (its closing bracket first) before the one around it."""
+    found = []
+    for m in _CALL.finditer(rhs):
+        depth, end = 0, len(rhs)
+        for i in range(m.end() - 1, len(rhs)):
+            depth += {"(": 1, ")": -1}.get(rhs[i], 0)
+            if depth == 0:
+                end = i
+                break
+        found.append((end, m.group(1)))
+    return [name for _, name in sorted(found)]
+
+
+def _defined(step: str) -> str:
+    return step.split("=", 1)[0].strip() if "=" in step else ""
+
+
+def fingerprint(steps: Sequence[str], context: str) -> Fingerprint:
+    """The checks ``steps`` (the proposal's single-operation steps, in order) and the paper's
+    sentences around them (``context``) support."""
+    fp = Fingerprint()
+    said = _said_functions(context)
+    seen: set[str] = set()
+    for step in steps:
+        rhs = step.split("=", 1)[1] if "=" in step else step
+        for name in _applied(rhs):
+            key = _known(name, said)
+            if key and key not in seen:
+                seen.add(key)
+                fp.operations.append(Operation(name, OPERATIONS[key], step.strip()))
+    learned = {symbol_name(x.symbol): x for x in learned_starts(context)}
+    fp.learned = [
+        LearnedStart(x.symbol, x.start, x.scalar, x.sentence) for x in learned.values() if x.start is not None
+    ]
+    defined = {_defined(s) for s in steps}
+    calls = {m.group(1) for s in steps for m in _CALL.finditer(s)}
+    for step in steps:
+        rhs = step.split("=", 1)[1] if "=" in step else ""
+        inputs = [
+            s
+            for s in _symbols(rhs)
+            if s not in defined and s not in calls and not _WEIGHT.match(s) and symbol_name(s) not in learned
+        ]
+        if inputs:
+            fp.input_symbol = inputs[0]
+            break
+    if not fp.input_symbol:
+        return fp
+    zero = {name for name, x in learned.items() if x.start == 0}
+    for step in steps:
+        rhs = step.split("=", 1)[1].strip() if "=" in step else ""
+        terms = [t.strip() for t in _TERM_SPLIT.split(rhs)]
+        if len(terms) > 1 and fp.input_symbol in terms:
+            fp.residual = step.strip()
+            others = [t for t in terms if t != fp.input_symbol]
+            gates = [next((s for s in _symbols(t) if symbol_name(s) in zero), None) for t in others]
+            if all(gates):
+                fp.identity = (
+                    f"{', '.join(dict.fromkeys(g for g in gates if g))} starts at 0 in `{step.strip()}`"
+                )
+            break
+    return fp
