@@ -303,6 +303,8 @@ def reproduce(
         highlight=False,
     )
     out_console.print(f"repository: {out} · report: {out / 'REPORT.md'}", highlight=False)
+    colour = "green" if summary["ok"] else "yellow" if summary["runs"] else "red"
+    out_console.print(f"[bold {colour}]{summary['verdict']['headline']}[/]", highlight=False)
     if not summary["ok"]:
         raise typer.Exit(3)
 

@@ -37,6 +37,7 @@ from .code import (
     requirements,
 )
 from .errors import NothingToImplement, ReproduceError
+from .fingerprint import fingerprint
 from .fixes import deterministic_fixes
 from .repair import (
     SAME_CODE,
@@ -53,6 +54,7 @@ from .repair import (
 from .report import write_report
 from .rundir import RunDir, StepRecord
 from .schemas import Architecture, Logic, OverallPlan
+from .verdict import FIDELITY_TEST, PAPER_TEST, judge
 from .verify import Verification, failure_key, verify
 
 T = TypeVar("T", bound=BaseModel)
@@ -69,7 +71,8 @@ AGAIN = (
     "close every bracket."
 )
 REFERENCE = "reference.py"
-FIDELITY_TEST = "tests/test_fidelity.py"
+CHECKED_FILES = (".py", ".yaml", ".txt", ".md", ".json")
+"""The repository's files a verification copies into the sandbox (tests/paper.json among them)."""
 ANALYSIS_TOKENS = 260
 FIXED_FILES = ("tests/conftest.py", "tests/test_smoke.py")
 
@@ -427,15 +430,16 @@ class Pipeline:
                     self.run.write_file(rel, src.read_text())
             if fidelity and (self.run.root / REFERENCE).is_file():
                 self.run.write_file(FIDELITY_TEST, fidelity[1].read_text())
+            criteria = self.paper_checks(digest, skill, proposed)
             values = method_config()
             arch = bp.architecture(tree, method, skill)
             self.run.write_file("README.md", gen.readme(paper.title, overall, arch, digest, self.model.name))
             codes = {n: self.run.read_file(n) for n in self.run.repo_files() if n.endswith(".py")}
             reqs = requirements(codes)
             self.run.write_file("requirements.txt", "\n".join([*reqs, "pytest"]) + "\n")
-            return {"blueprint": skill.name, "method": values, "requirements": reqs}
+            return {"blueprint": skill.name, "method": values, "requirements": reqs, "criteria": criteria}
 
-        self.step("scaffold", "generate", scaffold)
+        made = self.step("scaffold", "generate", scaffold)
         system = pl.preamble(text, skill.body)
         # The reference is repaired only where it crashes; a disagreement is the method's to fix.
         editable = [method, *([REFERENCE] if (self.run.root / REFERENCE).is_file() else [])]
@@ -453,7 +457,7 @@ class Pipeline:
             def drop() -> dict[str, Any]:
                 for name in (REFERENCE, FIDELITY_TEST):
                     (self.run.root / name).unlink(missing_ok=True)
-                files = [f for f in self.run.repo_files() if f.endswith((".py", ".yaml", ".txt", ".md"))]
+                files = [f for f in self.run.repo_files() if f.endswith(CHECKED_FILES)]
                 return {**verify(self.run.root, files, self.options.limits).to_dict(), "dropped": why}
 
             result = self.step(key, "repair", drop)
@@ -463,7 +467,7 @@ class Pipeline:
         final = drop_broken_reference(final, "fidelity/drop")
 
         def repo_files() -> list[str]:
-            return [f for f in self.run.repo_files() if f.endswith((".py", ".yaml", ".txt", ".md"))]
+            return [f for f in self.run.repo_files() if f.endswith(CHECKED_FILES)]
 
         def sample_references() -> list[str]:
             """More references for the method as it is now (a block's share its weights), each
@@ -567,10 +571,33 @@ class Pipeline:
                 f"Repair left `{method}` failing, so {fresh['sampled']} fresh version(s) were sampled, each "
                 f"told what the last one failed; {fresh['kept']} passed more checks and replaced it."
             )
-        extra = {"fidelity": checked, "fresh": fresh}
-        summary = write_report(self.run, paper.title, self.model.name, final, about, extra)
+        extra = {"fidelity": checked, "fresh": fresh, "criteria": made.get("criteria", [])}
+        nothing = (
+            f"the reference written from its equations crashed and was removed ({dropped})"
+            if dropped
+            else f"the {skill.name} blueprint has no numerical reference for this kind, and no statement "
+            "of the paper about its method could be read as a check"
+        )
+        verdict = judge(self.run.root, final[-1], nothing)
+        summary = write_report(self.run, paper.title, self.model.name, final, about, extra, verdict)
         summary["contribution"] = contribution
         return summary
+
+    def paper_checks(self, digest: Digest, skill: Skill, proposed: frozenset[str]) -> list[str]:
+        """``tests/paper.json`` and ``tests/test_paper.py``: the paper's statements about its method
+        as checks, where the blueprint can probe its method and the paper states something. The
+        criteria, one line each, for the report."""
+        level = skill.metadata.get("probe")
+        common = self.library.get("blueprint-common")
+        if not level or common is None:
+            return []
+        steps = bp.equation_steps(digest, proposed)
+        fp = fingerprint(steps, " ".join(digest.where.values()))
+        if fp.empty():
+            return []
+        self.run.write_file("tests/paper.json", json.dumps({**fp.to_dict(), "level": level}, indent=1) + "\n")
+        self.run.write_file(PAPER_TEST, (common.path / "scripts" / "test_paper.py").read_text())
+        return fp.criteria()
 
     def plan(self, digest: Digest) -> tuple[OverallPlan, Architecture, Logic, list[str]]:
         text = digest.render()
@@ -731,7 +758,7 @@ class Pipeline:
 
                 self.step(f"repair/{r}", "repair", fix)
             self._progress("verify", r, rounds + 1)
-            files = [f for f in self.run.repo_files() if f.endswith((".py", ".yaml", ".txt", ".md"))]
+            files = [f for f in self.run.repo_files() if f.endswith(CHECKED_FILES)]
             before = results[-1] if results else None
 
             def check(

@@ -7,6 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from .rundir import RunDir
+from .verdict import PAPER_TEST, Verdict, is_paper_failure, judge, said
 from .verify import Verification
 
 STAGES = ("read", "digest", "plan", "analyze", "generate", "verify", "repair")
@@ -45,16 +46,25 @@ def write_report(
     results: list[Verification],
     about: list[str] | None = None,
     extra: dict[str, Any] | None = None,
+    verdict: Verdict | None = None,
 ) -> dict[str, Any]:
     """REPORT.md and report.json; ``about`` lines say how the repository was made (its blueprint),
-    ``extra`` goes into report.json as it is (the fidelity check)."""
+    ``extra`` goes into report.json as it is (the fidelity check). The first line of REPORT.md is
+    the verdict: whether the code runs, and whether the method was checked against the paper and
+    agreed."""
     first, last = results[0], results[-1]
+    verdict = verdict or judge(
+        run.root, last, "no blueprint fits this kind of paper, so nothing compares the code with the paper"
+    )
     costs = stage_costs(run)
     summary: dict[str, Any] = {
         "paper": (run.info() or {}).get("paper"),
         "title": title,
         "model": model,
-        "ok": last.ok,
+        "ok": verdict.ok,
+        "runs": verdict.runs,
+        "method": verdict.method,
+        "verdict": verdict.to_dict(),
         "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in last.checks},
         "tests_before_repair": {"passed": first.tests_passed, "total": first.tests_total},
         "tests_after_repair": {"passed": last.tests_passed, "total": last.tests_total},
@@ -67,13 +77,13 @@ def write_report(
         **(extra or {}),
     }
 
-    verdict = "every check passed" if last.ok else "some checks failed (see below)"
     lines = [
-        f"# Report: {title or 'paper'}",
+        f"# {verdict.headline()}",
         "",
-        f"Written by smolab with `{model}`: {verdict}.",
+        f"Report on *{title or 'the paper'}*, written by smolab with `{model}`.",
         "",
         *[line for a in about or [] for line in (a, "")],
+        *against_the_paper(run, last, (extra or {}).get("criteria", [])),
         "## Checks",
         "",
         "| check | before repair | after repair |",
@@ -123,6 +133,27 @@ def write_report(
     summary["files"] = sorted({*run.repo_files(), "report.json"})
     run.write_file("report.json", json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
     return summary
+
+
+def against_the_paper(run: RunDir, last: Verification, criteria: list[str]) -> list[str]:
+    """The paper's statements the method was held to, and which it breaks."""
+    if not criteria or not (run.root / PAPER_TEST).is_file():
+        return []
+    lines = [
+        "## The method against the paper's statements",
+        "",
+        f"`{PAPER_TEST}` traces `method.py` and checks what the paper states about its method "
+        "(read from its equations and the sentences around them, not by a model):",
+        "",
+        *[f"- {c}" for c in criteria],
+        "",
+    ]
+    broken = [said(f.error) for f in last.failures if is_paper_failure(f) and PAPER_TEST in f.error[:200]]
+    if broken:
+        lines += ["Broken:", "", *[f"- {b[:300]}" for b in broken], ""]
+    else:
+        lines += ["The method holds to each of them." if last.tests_total else "They did not run.", ""]
+    return lines
 
 
 def error_line(error: str) -> str:
