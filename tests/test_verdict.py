@@ -76,7 +76,7 @@ def test_a_paper_check_that_crashes_is_not_an_agreement(tmp_path: Path):
     reference = Failure(
         "tests",
         "reference.py",
-        "tests.test_fidelity::test_the_block_computes_the_papers_equations\nE   NameError: name 'eps' is not defined",
+        "tests.test_fidelity::test_the_equations\nE   NameError: name 'eps' is not defined",
     )
     v = judge(with_files(tmp_path, FIDELITY_TEST), verification([reference], 5, 6), "unused")
     assert v.runs and v.method == "not checked" and "NameError" in v.why
