@@ -93,6 +93,8 @@ def row(repo: Path, minutes: float | None) -> dict:
         "kind": kind,
         "minutes": minutes,
         "checks": {c: bool(checks.get(c, {}).get("ok")) for c in CHECKS},
+        "method": report.get("method", "-"),
+        "headline": (report.get("verdict") or {}).get("headline", ""),
         "equations": equations_hold(repo),
     }
 
@@ -116,16 +118,25 @@ def main() -> None:
             reproduce(str(EXAMPLE), repo, model, options=Options())
             rows.append(row(repo, (time.perf_counter() - start) / 60))
     table = Table(title=f"{EXAMPLE.name}: every check, and the equations by hand")
-    for col in ("run", "kind", "min", *CHECKS, "equations hold"):
+    for col in ("run", "kind", "min", *CHECKS, "method (verdict)", "equations hold"):
         table.add_column(col)
     for r in rows:
         minutes = f"{r['minutes']:.1f}" if r["minutes"] is not None else "-"
         marks = ["pass" if r["checks"][c] else "FAIL" for c in CHECKS]
-        table.add_row(Path(r["repo"]).name, r["kind"], minutes, *marks, r["equations"])
+        table.add_row(Path(r["repo"]).name, r["kind"], minutes, *marks, r["method"], r["equations"])
     Console().print(table)
+    for r in rows:
+        print(f"{Path(r['repo']).name}: {r['headline']}")
     passing = sum(all(r["checks"].values()) for r in rows)
+    checked = sum(r["method"] in ("agrees", "disagrees") for r in rows)
+    agreed = sum(r["method"] == "agrees" for r in rows)
     holding = sum(r["equations"] == "yes" for r in rows)
-    print(f"every check: {passing}/{len(rows)} · equations hold: {holding}/{len(rows)}")
+    lies = sum(r["method"] == "agrees" and r["equations"] != "yes" for r in rows)
+    print(
+        f"every check: {passing}/{len(rows)} · method checked: {checked}/{len(rows)} · agrees: "
+        f"{agreed}/{len(rows)} · equations hold by hand: {holding}/{len(rows)} · "
+        f"agreement claimed where they do not hold: {lies}"
+    )
 
 
 if __name__ == "__main__":
