@@ -77,8 +77,8 @@ class Regularizer(nn.Module):
 
 
 class Augment(nn.Module):
-    def forward(self, x):
-        return x
+    def forward(self, x, y):
+        return x, y
 
 
 class Objective(nn.Module):
@@ -279,3 +279,35 @@ def test_a_generic_stand_in_passes_the_contract_but_not_the_fidelity_test(tmp_pa
         timeout=300,
     )
     assert run.returncode != 0 and "largest difference" in run.stdout
+
+
+PAIR_MIXING = """import torch
+from torch import nn
+
+
+class Augment(nn.Module):
+    \"\"\"An invented augmentation: each image blended with another of the batch, the targets alike.\"\"\"
+
+    def __init__(self, strength: float = 0.4):
+        super().__init__()
+        self.strength = strength
+
+    def forward(self, x, y):
+        if not self.training:
+            return x, y
+        lam = torch.distributions.Beta(self.strength, self.strength).sample((len(x),))
+        other = torch.randperm(len(x))
+        mixed = lam.view(-1, 1, 1, 1) * x + (1 - lam.view(-1, 1, 1, 1)) * x[other]
+        return mixed, lam.view(-1, 1) * y + (1 - lam.view(-1, 1)) * y[other]
+"""
+
+
+def test_an_augmentation_that_mixes_examples_and_their_labels_fits_the_interface(tmp_path):
+    repo = materialize(SkillLibrary(), "augmentation", tmp_path / "mix", PAIR_MIXING, None)
+    run = pytest_in(repo)
+    assert run.returncode == 0, run.stdout[-3000:]
+    # A method that returns targets that are not probabilities is refused, with the reason.
+    broken = PAIR_MIXING.replace("(1 - lam.view(-1, 1)) * y[other]", "y[other]")
+    repo = materialize(SkillLibrary(), "augmentation", tmp_path / "broken", broken, None)
+    run = pytest_in(repo)
+    assert run.returncode != 0 and "probabilities that sum to 1" in run.stdout

@@ -9,13 +9,13 @@ class Augment(nn.Module):
         super().__init__()
         self.size = size
 
-    def forward(self, x):
+    def forward(self, x, y):
         if not self.training:
-            return x
+            return x, y
         x = x.clone()
         n, _, h, w = x.shape
         ys, xs = torch.randint(0, h, (n,)), torch.randint(0, w, (n,))
         for i in range(n):
             top, left = max(0, int(ys[i]) - self.size // 2), max(0, int(xs[i]) - self.size // 2)
             x[i, :, top : int(ys[i]) + self.size // 2, left : int(xs[i]) + self.size // 2] = 0
-        return x
+        return x, y
