@@ -29,9 +29,13 @@ fi
 
 # pdfLaTeX and the publishers' document classes: the PDF reader's tests compile one paper in
 # the templates papers are written in (IEEE, LNCS, REVTeX, Elsevier, amsart, KOMA, memoir).
-if ! command -v pdflatex >/dev/null 2>&1 || ! kpsewhich IEEEtran.cls >/dev/null 2>&1; then
+# texlive-science and -latex-extra: the algorithm packages (algorithmic, algpseudocode,
+# algorithm2e and what it loads) whose boxes the reader's tests compile.
+if ! command -v pdflatex >/dev/null 2>&1 || ! kpsewhich IEEEtran.cls >/dev/null 2>&1 \
+   || ! kpsewhich algorithm2e.sty >/dev/null 2>&1 || ! kpsewhich ifoddpage.sty >/dev/null 2>&1; then
   echo "==> installing pdfLaTeX (for the paper reader's tests)"
-  TEX=(texlive-latex-base texlive-latex-recommended texlive-fonts-recommended texlive-publishers)
+  TEX=(texlive-latex-base texlive-latex-recommended texlive-fonts-recommended texlive-publishers
+       texlive-science texlive-latex-extra)
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get install -y -q --no-install-recommends "${TEX[@]}" >/dev/null 2>&1 \
       || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${TEX[@]}" >/dev/null; }

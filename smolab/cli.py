@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -687,6 +688,11 @@ def paper_show(
         number = f"{s.number} " if s.number else ""
         words = f" [dim]({len(s.text.split())} words)[/dim]"
         out.print(f"{'  ' * (s.level - 1)}{number}{s.title}{where}{words}", highlight=False)
+    for a in p.algorithms:
+        where = f" [dim]p.{a.source.page}[/dim]" if a.source.page else ""
+        out.print(f"\n[bold]{escape(a.caption)}[/bold]{where}", highlight=False)
+        for line in a.text.splitlines():
+            out.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
 
 
 @paper_app.command("digest")

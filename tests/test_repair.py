@@ -406,7 +406,7 @@ def test_when_repair_leaves_the_method_failing_a_fresh_one_told_what_failed_repl
     author = Author(contribution="activation", method=STAND_IN, fresh_methods=[STAND_IN, good])
     model = author_model(author)
     summary = reproduce(str(paper), out, model, options=Options(repair_rounds=1, fresh_attempts=2))
-    assert summary["ok"], summary["checks"]
+    assert summary["runs"], summary["checks"]
     assert summary["fresh"] == {"sampled": 2, "kept": 1}
     assert (out / "method.py").read_text().strip() == good.strip()
     fresh = [
@@ -465,7 +465,7 @@ def test_unit_repair_fixes_a_failing_method_in_a_blueprint(paper, tmp_path):
     assert re.search(r"Line \d+ of method.py, `return x \* torch.sigmoid\(self.beta \* x.view\(-1, 3\)\)`, "
                      r"raises RuntimeError: shape", first[0])  # fmt: skip
     assert "returned this code unchanged" in second[0] and second[1].temperature > 0
-    assert summary["ok"], summary["checks"]
+    assert summary["runs"], summary["checks"]
     record = json.loads((out / ".smolab" / "steps" / "repair__1.json").read_text())["result"]
     assert [r["target"] for r in record["repaired"]] == ["method.py: Activation.forward"]
     verify = json.loads((out / ".smolab" / "steps" / "verify__1.json").read_text())["result"]

@@ -39,7 +39,10 @@ def test_a_run_writes_every_artifact_and_passes_its_checks(paper, tmp_path):
     out = tmp_path / "repo"
     author = Author()
     summary = run(paper, out, author)
-    assert summary["ok"], summary["checks"]
+    # The free way runs, but nothing compares its code with the paper: no success is claimed.
+    assert summary["runs"], summary["checks"]
+    assert not summary["ok"] and summary["method"] == "not checked"
+    assert (out / "REPORT.md").read_text().startswith("# Runs; the method was not checked against the paper")
     files = set(summary["files"])
     for name in ("README.md", "requirements.txt", "config.yaml", "REPORT.md", "report.json", "main.py"):
         assert name in files
@@ -89,7 +92,7 @@ def test_the_repair_loop_fixes_an_injected_wrong_import(paper, tmp_path):
     out = tmp_path / "repo"
     author = Author(broken_import=True)
     summary = run(paper, out, author)
-    assert summary["ok"]
+    assert summary["runs"]
     assert summary["repair_rounds"] == 1
     before, after = summary["tests_before_repair"], summary["tests_after_repair"]
     assert before["passed"] < before["total"] and after["passed"] == after["total"]
@@ -118,7 +121,7 @@ def test_resume_after_a_crash_never_redoes_a_finished_step(paper, tmp_path, cras
         run(paper, out, Author(broken_import=True))
     second = Author(broken_import=True)
     summary = run(paper, out, second, resume=True)
-    assert summary["ok"]
+    assert summary["runs"]
     done_before_crash = set(first.asked[:-1]) - {crash_at}
     asked_again = done_before_crash & set(second.asked)
     # Only the crashed step's own earlier calls may repeat (the digest asks many questions in one step).

@@ -193,11 +193,15 @@ def test_the_method_is_checked_against_a_reference_written_from_the_equations(pa
     assert summary["fidelity"]["status"] == "fail" and not summary["checks"]["tests"]["ok"]
     assert summary["checks"]["main"]["ok"]
     assert "Fidelity: fail" in (out / "REPORT.md").read_text()
+    # It runs, and disagrees: the verdict keeps the two apart, and is no success.
+    assert summary["runs"] and summary["method"] == "disagrees" and not summary["ok"]
+    assert (out / "REPORT.md").read_text().startswith("# Runs; the method disagrees with the paper: ")
 
     # No reference that parses: no fidelity test, and the report says it was not checked.
     out = tmp_path / "unchecked"
     summary = run(paper, out, Author(contribution="activation", method=swish), rounds=0)
-    assert summary["ok"] and summary["fidelity"]["status"] == "not checked"
+    assert summary["runs"] and summary["fidelity"]["status"] == "not checked"
+    assert not summary["ok"] and summary["method"] == "not checked"
     assert not (out / "reference.py").exists() and not (out / "tests" / "test_fidelity.py").exists()
 
     # A class where the reference function was asked for is asked for once more, told so.
@@ -216,7 +220,8 @@ def test_the_method_is_checked_against_a_reference_written_from_the_equations(pa
     crashing = "import torch\n\n\ndef reference(x):\n    return x @ torch.ones(3, 5)\n"
     out = tmp_path / "crashing"
     summary = run(paper, out, Author(contribution="activation", method=swish, reference=crashing), rounds=0)
-    assert summary["ok"] and summary["fidelity"]["status"] == "not checked"
+    assert summary["runs"] and summary["fidelity"]["status"] == "not checked" and not summary["ok"]
+    assert "the reference written from its equations crashed and was removed" in summary["verdict"]["why"]
     assert "RuntimeError" in summary["fidelity"]["dropped"]
     assert not (out / "reference.py").exists() and not (out / "tests" / "test_fidelity.py").exists()
     assert "still crashed after repair" in (out / "REPORT.md").read_text()

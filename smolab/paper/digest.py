@@ -20,7 +20,7 @@ from ..errors import SmolabError
 from ..models import ChatModel, Message, StructuredOutputError
 from .context import learned_symbols, sentences
 from .errors import PaperError
-from .model import Equation, Paper
+from .model import Algorithm, Equation, Paper
 from .notation import readable
 
 UNKNOWN = "unknown"
@@ -465,6 +465,66 @@ DERIVATIVE = re.compile(r"^[^=]*(?:′|∂|\bd/d|\bgrad)")
 FRAGMENT = re.compile(r"^\s*[_^]")
 
 
+# A line of an algorithm box that assigns (``m_t = β_1 m_{t−1} + ...``, ``t ← t + 1``), after
+# the words that lead into it ("Compute the ratio r_t = ...", "Update W by W^{t+1} = ...").
+_ASSIGNS = re.compile(r"(?:^|\s)((?:[^\s=←]+\s?){1,3}\s(?:=|←|\\gets|\\leftarrow)\s+\S.*)$")
+_LEAD_IN = re.compile(
+    r"^(?:(?:compute|set|update|let|draw|sample)\b[^=←]*?\b(?:by|as)\s+|(?:set|let)\s+)", re.I
+)
+_HEADER = re.compile(r"^\s*(?:input|output|require|ensure|parameters?)\b", re.I)
+_CONTROL = re.compile(r"^\s*(?:for|while|if|else|end|until|repeat|return)\b", re.I)
+_GLUED = re.compile(r"[a-z]{2,}[_^]")
+"""A word run into a script mark: a fraction the reader could not set on one line."""
+_NAMED = re.compile(r"\b(?:called|named|dubbed|termed|coined)\s+(?:it\s+)?([A-Za-z][\w-]{2,})")
+_PLAIN_CAPTION = {"algorithm", "the", "and", "for", "with", "our", "proposed", "method", "training"}
+
+
+def _caption_words(caption: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z][a-z0-9-]{2,}", caption.lower())} - _PLAIN_CAPTION
+
+
+def _focus_boxes(paper: Paper) -> list[Algorithm]:
+    """The boxes the paper's title and abstract speak of: the one named as the proposal ("a
+    new optimizer called LAMB") first, else those sharing words with the title, else with the
+    abstract, else all."""
+    named = {m.group(1).lower() for m in _NAMED.finditer(paper.abstract)}
+    title = set(re.findall(r"[a-z][a-z0-9-]{2,}", paper.title.lower()))
+    abstract = set(re.findall(r"[a-z][a-z0-9-]{2,}", paper.abstract.lower()))
+    for words in (named, title, abstract):
+        chosen = [a for a in paper.algorithms if _caption_words(a.caption) & words]
+        if chosen:
+            return chosen
+    return list(paper.algorithms)
+
+
+def algorithm_steps(paper: Paper, limit: int = 8) -> list[str]:
+    """The assignments of the paper's algorithm boxes, in order, from the box its title and
+    abstract speak of: an update rule set out as "Algorithm 2 LAMB" is the method itself, and
+    reached no prompt before boxes were read. Header lines (input, require) and what continues
+    them, control lines (for, while, end) and lines the reader could not set are left out."""
+    steps: list[str] = []
+    for box in _focus_boxes(paper):
+        in_header = False
+        for raw in box.text.splitlines():
+            line = re.sub(r"\\(?:State|STATE|Statex)\b", "", raw).strip()
+            if _HEADER.match(line):
+                in_header = True
+                continue
+            if in_header and raw.startswith(" ") and re.match(r"[a-z]{3,}\s", line):
+                continue  # the header's sentence running on ("and learning rate µ^t. ...")
+            in_header = False
+            if not line or _CONTROL.match(line) or FRAGMENT.match(line):
+                continue
+            m = _ASSIGNS.search(_LEAD_IN.sub("", line))
+            if m is None or _GLUED.search(m.group(1).split("=", 1)[0]):
+                continue
+            step = re.sub(r"\s*(?:←|\\gets|\\leftarrow)\s*", " = ", m.group(1)).rstrip(" .")
+            step = readable(step) if "\\" in step or "$" in step else step
+            if 5 <= len(step) <= 200 and step not in steps:
+                steps.append(step)
+    return steps[:limit]
+
+
 def key_equations(paper: Paper, limit: int = 8) -> list[str]:
     """The method's equations, one line each, in the paper's order: the displays of the sections
     that the title and abstract speak of first, those of proofs, bounds, related work and
@@ -493,8 +553,10 @@ def key_equations(paper: Paper, limit: int = 8) -> list[str]:
         scored = [t for t in scored if t[0] >= 0]
     # The abstract's own formulas come first: a paper names its headline there.
     headline = [f for f in inline_formulas(paper.abstract) if f not in seen][:2]
-    chosen = sorted(scored, key=lambda t: (-t[0], t[1]))[: limit - len(headline)]
-    return headline + [line for _, _, line in sorted(chosen, key=lambda t: t[1])]
+    # An algorithm box's update rule comes before bounds and the displays of other sections.
+    boxed = [a for a in algorithm_steps(paper, limit - len(headline)) if a not in headline]
+    chosen = sorted(scored, key=lambda t: (-t[0], t[1]))[: max(0, limit - len(headline) - len(boxed))]
+    return headline + boxed + [line for _, _, line in sorted(chosen, key=lambda t: t[1])]
 
 
 def equation_line(e: Equation) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from ..context import around
 from ..errors import PaperReadError
 from ..model import Equation, Figure, Paper, Section, Source
+from .algorithms import find_algorithms
 from .display import linearize
 from .headings import CAPTION, Heading, find_headings
 from .layout import (
@@ -339,6 +340,9 @@ def _read(doc: Any, path: Path) -> Paper:
         if CAPTION.match(b.lines[0].text) and b.lines[0].text.lower().startswith("table")
     ]
     tables, table_areas = find_tables(doc, table_captions, blocks)
+    algorithms, algorithm_areas = find_algorithms(doc, blocks)
+    for pno, rects in algorithm_areas.items():
+        table_areas.setdefault(pno, []).extend(rects)
     unheaded = [Block([ln for ln in b.lines if id(ln) not in drop], b.bbox, b.page) for b in blocks]
     notes = _footnotes(unheaded, body, widths)
     clean: list[Block] = []
@@ -401,6 +405,7 @@ def _read(doc: Any, path: Path) -> Paper:
     paper.abstract = abstract
     paper.references = asm.references
     paper.tables = tables
+    paper.algorithms = algorithms
     if missing:
         paper.notices.append(f"{path.name}: {'; '.join(missing)}")
     return paper
