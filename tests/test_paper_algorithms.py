@@ -25,14 +25,17 @@ PROSE = (
 )
 ABSTRACT = "We propose a new optimizer called Tempo that rescales each update by a running magnitude."
 
-ALGPSEUDOCODE = r"""
-\documentclass{article}
-\usepackage{amsmath,algorithm,algpseudocode}
-\title{Tempo: Rescaled Updates for Small Networks}
+# Every paper opens alike; only its packages and its box differ.
+FRONT = r"""\title{Tempo: Rescaled Updates for Small Networks}
 \begin{document}
 \maketitle
 \begin{abstract}ABSTRACT\end{abstract}
-\section{Method}
+\section{Method}"""
+
+ALGPSEUDOCODE = r"""
+\documentclass{article}
+\usepackage{amsmath,algorithm,algpseudocode}
+FRONT
 PROSE PROSE
 \begin{algorithm}
 \caption{Tempo}
@@ -58,11 +61,7 @@ ALGORITHM2E = r"""
 \documentclass{article}
 \usepackage{amsmath}
 \usepackage[ruled,linesnumbered]{algorithm2e}
-\title{Tempo: Rescaled Updates for Small Networks}
-\begin{document}
-\maketitle
-\begin{abstract}ABSTRACT\end{abstract}
-\section{Method}
+FRONT
 PROSE PROSE
 \begin{algorithm}
 \caption{Tempo}
@@ -82,11 +81,7 @@ PROSE PROSE
 TWO_BOXES = r"""
 \documentclass{article}
 \usepackage{amsmath,algorithm,algorithmic}
-\title{Tempo: Rescaled Updates for Small Networks}
-\begin{document}
-\maketitle
-\begin{abstract}ABSTRACT\end{abstract}
-\section{Method}
+FRONT
 PROSE PROSE
 \begin{figure}[t]
 \begin{minipage}[t]{0.47\textwidth}
@@ -123,7 +118,7 @@ PROSE PROSE
 
 def compile_pdf(folder: Path, source: str) -> Path:
     tex = folder / "paper.tex"
-    tex.write_text(source.replace("ABSTRACT", ABSTRACT).replace("PROSE", PROSE))
+    tex.write_text(source.replace("FRONT", FRONT).replace("ABSTRACT", ABSTRACT).replace("PROSE", PROSE))
     run = subprocess.run(
         ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
         cwd=folder,
