@@ -11,9 +11,14 @@ from smolab.reproduce.verify import Check, Failure, Verification
 RUNS = [Check(n, True, "fine") for n in ("parse", "ruff", "imports", "main")]
 
 
-def verification(failures: list[Failure], passed: int = 6, total: int = 6) -> Verification:
+PASSED = ["tests.test_contract::test_shape", "tests.test_paper::test_applies", "tests.test_fidelity::test_eq"]
+
+
+def verification(
+    failures: list[Failure], passed: int = 6, total: int = 6, ids: list[str] = PASSED
+) -> Verification:
     tests = Check("tests", not failures, f"{passed} of {total} tests pass")
-    return Verification([*RUNS, tests], failures, passed, total)
+    return Verification([*RUNS, tests], failures, passed, total, ids)
 
 
 def paper_failure(message: str, test: str = "tests.test_paper::test_adds_its_input_back") -> Failure:
@@ -63,6 +68,7 @@ def test_code_that_does_not_run_says_so_first(tmp_path: Path):
         [Failure("tests", "method.py", "tests.test_contract::test_shape\nE   RuntimeError: shapes differ")],
         3,
         6,
+        PASSED,
     )
     v = judge(with_files(tmp_path, PAPER_TEST), broken, "unused")
     assert not v.runs and v.headline().startswith("Does not run (main: main.py --smoke failed)")
@@ -80,3 +86,10 @@ def test_a_paper_check_that_crashes_is_not_an_agreement(tmp_path: Path):
     )
     v = judge(with_files(tmp_path, FIDELITY_TEST), verification([reference], 5, 6), "unused")
     assert v.runs and v.method == "not checked" and "NameError" in v.why
+
+
+def test_a_paper_check_that_never_ran_is_no_agreement(tmp_path: Path):
+    """Skipped, or never collected: a paper test that passed nothing agrees with nothing."""
+    only_contract = ["tests.test_contract::test_shape"]
+    v = judge(with_files(tmp_path, PAPER_TEST), verification([], 1, 1, only_contract), "unused")
+    assert v.runs and v.method == "not checked" and "did not run" in v.why

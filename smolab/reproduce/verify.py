@@ -46,6 +46,8 @@ class Verification:
     failures: list[Failure] = field(default_factory=list)
     tests_passed: int = 0
     tests_total: int = 0
+    passed_tests: list[str] = field(default_factory=list)
+    """The ids of the tests that passed (``tests.test_paper::test_...``)."""
 
     @property
     def ok(self) -> bool:
@@ -61,6 +63,7 @@ class Verification:
             failures=[Failure(**f) for f in data.get("failures", [])],
             tests_passed=data.get("tests_passed", 0),
             tests_total=data.get("tests_total", 0),
+            passed_tests=list(data.get("passed_tests", [])),
         )
 
 
@@ -107,20 +110,22 @@ def ruff_errors(root: Path, files: list[str]) -> list[Failure]:
     return out
 
 
-def junit_counts(xml_text: str) -> tuple[int, int, list[tuple[str, str]]]:
-    """(passed, total, [(test id, failure text)]) from a pytest JUnit XML report."""
+def junit_counts(xml_text: str) -> tuple[list[str], int, list[tuple[str, str]]]:
+    """([passed test ids], total, [(test id, failure text)]) from a pytest JUnit XML report;
+    skipped tests are in neither."""
     root = ET.fromstring(xml_text)
-    passed = total = 0
+    passed: list[str] = []
+    total = 0
     failed = []
     for case in root.iter("testcase"):
         if case.find("skipped") is not None:
             continue
         total += 1
+        ident = f"{case.get('classname', '')}::{case.get('name', '')}"
         bad = case.find("failure") if case.find("failure") is not None else case.find("error")
         if bad is None:
-            passed += 1
+            passed.append(ident)
         else:
-            ident = f"{case.get('classname', '')}::{case.get('name', '')}"
             failed.append((ident, (bad.get("message") or "") + "\n" + (bad.text or "")))
     return passed, total, failed
 
@@ -167,10 +172,11 @@ def _tests(box: ProcessSandbox, py: list[str], v: Verification) -> None:
     r = box.run_shell("python -m pytest -q -p no:cacheprovider --junitxml=.junit.xml tests", timeout=600)
     try:
         xml_text = box.get_file(".junit.xml").decode()
-        passed, total, failed = junit_counts(xml_text)
+        ids, total, failed = junit_counts(xml_text)
     except (OSError, ET.ParseError, ValueError, SandboxError):
-        passed, total, failed = 0, 0, [("pytest", tail(r.stdout + "\n" + r.stderr))]
-    v.tests_passed, v.tests_total = passed, total
+        ids, total, failed = [], 0, [("pytest", tail(r.stdout + "\n" + r.stderr))]
+    v.tests_passed, v.tests_total, v.passed_tests = len(ids), total, ids
+    passed = len(ids)
     for ident, text in failed:
         text = tail(text)
         v.failures.append(Failure("tests", blame(text, py), f"{ident}\n{text}"))
