@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from .rundir import RunDir
-from .verdict import PAPER_TEST, Verdict, is_paper_failure, judge, said
+from .verdict import PAPER_TEST, Verdict, error_line, is_paper_failure, judge, said
 from .verify import Verification
 
 STAGES = ("read", "digest", "plan", "analyze", "generate", "verify", "repair")
@@ -154,12 +154,3 @@ def against_the_paper(run: RunDir, last: Verification, criteria: list[str]) -> l
     else:
         lines += ["The method holds to each of them." if last.tests_total else "They did not run.", ""]
     return lines
-
-
-def error_line(error: str) -> str:
-    """The line that says what went wrong: pytest's first ``E`` line (the exception and its
-    message; the lines after it unpick the assertion) rather than the path of the library
-    frame it was raised in."""
-    rows = [ln for ln in error.splitlines() if ln.strip()]
-    raised = [ln[1:].strip() for ln in rows if ln.startswith("E ")]
-    return raised[0] if raised else (rows[-1] if rows else "")

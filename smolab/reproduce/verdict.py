@@ -36,12 +36,18 @@ def is_paper_failure(f: Failure) -> bool:
     return f.file in PAPER_TESTS
 
 
-def said(error: str) -> str:
-    """The line that says what went wrong: pytest's first ``E`` line, else the last line."""
+def error_line(error: str) -> str:
+    """The line that says what went wrong: pytest's first ``E`` line (the exception and its
+    message; the lines after it unpick the assertion) rather than the path of the library
+    frame it was raised in."""
     rows = [ln for ln in error.splitlines() if ln.strip()]
     raised = [ln[1:].strip() for ln in rows if ln.startswith("E ")]
-    line = raised[0] if raised else (rows[-1] if rows else "")
-    return line.removeprefix("AssertionError: ").strip()
+    return raised[0] if raised else (rows[-1] if rows else "")
+
+
+def said(error: str) -> str:
+    """What a failed check says, without the assertion's type."""
+    return error_line(error).removeprefix("AssertionError: ").strip()
 
 
 @dataclass(frozen=True)
