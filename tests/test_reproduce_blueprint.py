@@ -34,7 +34,7 @@ from smolab.reproduce.blueprint import (
     with_steps,
     without_dropout,
 )
-from smolab.reproduce.pipeline import reference_crash
+from smolab.reproduce.fidelity import reference_crash
 from smolab.reproduce.verify import Failure, Verification
 from smolab.skills import SkillLibrary
 

@@ -8,10 +8,8 @@ Every model call is one line of ``.smolab/trajectory.jsonl``.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,12 +19,11 @@ from ..models import ChatModel, Message
 from ..models.chat import CallRecord
 from ..paper import Paper, read_paper
 from ..paper.digest import UNKNOWN, Digest, digest_paper
-from ..sandbox import Limits
-from ..skills import Skill, SkillLibrary
+from ..skills import SkillLibrary
 from . import blueprint as bp
 from . import generate as gen
 from . import plan as pl
-from .agree import agreement
+from .blueprint_way import CHECKED_FILES, BlueprintWay, score
 from .code import (
     add_missing_imports,
     drop_repeats,
@@ -37,12 +34,11 @@ from .code import (
     requirements,
 )
 from .errors import NothingToImplement, ReproduceError
-from .fingerprint import fingerprint
 from .fixes import deterministic_fixes
+from .options import Options
 from .repair import (
     SAME_CODE,
     apply_reply,
-    failed_before,
     failing_tests,
     failing_unit,
     repair_ask,
@@ -54,7 +50,6 @@ from .repair import (
 from .report import write_report
 from .rundir import RunDir, StepRecord
 from .schemas import Architecture, Logic, OverallPlan
-from .verdict import FIDELITY_TEST, PAPER_TEST, judge
 from .verify import Verification, failure_key, verify
 
 T = TypeVar("T", bound=BaseModel)
@@ -63,115 +58,15 @@ MIN_WINDOW = 4096
 CODE_TOKENS = 1400
 UNIT_TOKENS = 700
 RETRY_TEMPERATURE = 0.7
-FRESH_TEMPERATURE = 0.8
-REFERENCE_TEMPERATURE = 0.7
 AGAIN = (
     "A first attempt at {name} did not parse ({error}): it repeated itself until it was cut off. "
     "Write it shorter: build repeated layers with a loop or nn.ModuleList comprehension, and "
     "close every bracket."
 )
-REFERENCE = "reference.py"
-CHECKED_FILES = (".py", ".yaml", ".txt", ".md", ".json")
-"""The repository's files a verification copies into the sandbox (tests/paper.json among them)."""
 ANALYSIS_TOKENS = 260
 FIXED_FILES = ("tests/conftest.py", "tests/test_smoke.py")
 
-Progress = Callable[[str, int, int], None]
-"""Called with (stage, steps done, steps in the stage)."""
-
-
-@dataclass
-class Options:
-    budget: int | None = None
-    """Tokens for the digest; by default a sixth of the model's window, at most 2,000."""
-    repair_rounds: int = 2
-    fresh_attempts: int = 4
-    """Fresh method modules sampled when repair leaves a blueprint's method failing."""
-    reference_samples: int = 2
-    """Further references sampled when the method disagrees with the first (see ``agree.py``)."""
-    limits: Limits | None = None
-    progress: Progress | None = None
-    notice: Callable[[str], None] | None = None
-    """Called with each one-line notice: what the paper reader could not find, a cached arXiv copy."""
-    skills: list[Path] | None = None
-    """Skill folders beside the built-in ones (a user's blueprints among them)."""
-
-
-def reference_crash(last: Verification) -> str:
-    """The first failure raised inside reference.py (not the comparison's assertion), else "".
-    A fidelity test that raised something other than its assertion while no contract test failed
-    counts too: the method builds and runs, so the reference crashed (inside torch, often, as in
-    ``block.b1`` on a block that has no such attribute)."""
-    for f in last.failures:
-        if f.file == REFERENCE:
-            head = f.error.strip().splitlines()
-            return head[-1][:200] if head else "it crashed"
-    tests = [f for f in last.failures if f.check == "tests"]
-    fidelity = [f for f in tests if "test_fidelity" in f.error.split("\n", 1)[0]]
-    if fidelity and len(fidelity) == len(tests) and not any(f.check == "main" for f in last.failures):
-        lines = fidelity[0].error.strip().splitlines()
-        said = [ln[1:].strip() for ln in lines if ln.startswith("E ")] or lines[-1:]
-        raised = re.search(r"\b(\w+(?:Error|Exception))\b", said[0]) if said else None
-        if raised and raised.group(1) != "AssertionError":
-            return said[0][:200]
-    return ""
-
-
-def fidelity_failed(v: Verification) -> bool:
-    """Whether the method disagreed with the reference (or the comparison could not run)."""
-    return any(f.check == "tests" and "test_fidelity" in f.error.split("\n", 1)[0] for f in v.failures)
-
-
-def disagreed(v: Verification) -> bool:
-    """Whether the method ran and disagreed with the reference (the comparison's assertion, not
-    a crash on either side)."""
-    return any(
-        f.check == "tests" and "test_fidelity" in f.error.split("\n", 1)[0] and "AssertionError" in f.error
-        for f in v.failures
-    )
-
-
-def fidelity_result(
-    root: Path, last: Verification, digest: Digest, dropped: str = "", agreed: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Whether the method matched the reference written from the equations, for the report."""
-    equations = list(digest.equations)
-    if not (root / FIDELITY_TEST).is_file():
-        why = (
-            f"the reference written from the equations still crashed after repair ({dropped}), so it "
-            "was removed"
-            if dropped
-            else "this kind of contribution has no numerical reference test, or the reference "
-            "written from the equations did not parse"
-        )
-        line = f"Fidelity: not checked ({why})."
-        return {"status": "not checked", "equations": [], "line": line, "dropped": dropped}
-    failed = fidelity_failed(last)
-    ran = last.tests_total > 0 and not any(
-        f.check == "tests" and "tests did not run" in f.error for f in last.failures
-    )
-    status = "fail" if failed else "pass" if ran else "not run"
-    listed = "; ".join(f"`{e}`" for e in equations[:6]) or "the method text (no equations were extracted)"
-    line = (
-        f"Fidelity: {status}. `tests/test_fidelity.py` compares `method.py` numerically with "
-        f"`reference.py`, written by the model in a separate call that never saw the method's forward "
-        f"pass, from these equations: {listed}."
-    )
-    if agreed and agreed.get("of", 0) > 1:
-        line += (
-            f" The first reference disagreed, so {agreed['of'] - 1} more were sampled: the method agreed "
-            f"with {agreed['agreed']} of the {agreed['of']}"
-            + (", and the first it agreed with is `reference.py`." if agreed["agreed"] else ".")
-        )
-    return {"status": status, "equations": equations, "line": line, "agreement": agreed or {}}
-
-
 CLASSIFIER = "You sort machine-learning papers by the kind of their main contribution."
-
-
-def score(v: Verification) -> tuple[int, int]:
-    """How far a repository got: checks passed, then tests passed (higher is better)."""
-    return sum(c.ok for c in v.checks), v.tests_passed
 
 
 class Pipeline:
@@ -209,7 +104,7 @@ class Pipeline:
         with open(self.run.path("trajectory.jsonl"), "a") as f:
             f.write(json.dumps(line, ensure_ascii=False) + "\n")
 
-    def _progress(self, stage: str, done: int, total: int) -> None:
+    def progress(self, stage: str, done: int, total: int) -> None:
         if self.options.progress:
             self.options.progress(stage, done, total)
 
@@ -267,7 +162,7 @@ class Pipeline:
         contribution = self.classify(digest, paper)
         blueprint = self.library.blueprints().get(contribution["kind"])
         if blueprint is not None:
-            return self.run_blueprint(paper, digest, blueprint, contribution)
+            return BlueprintWay(self, paper, digest, blueprint, contribution)()
         overall, arch, logic, order = self.plan(digest)
         config_keys = self.config(digest)
         system = pl.preamble(digest.render(), self._plan_text(overall, arch, logic, order))
@@ -291,9 +186,9 @@ class Pipeline:
                 "notices": p.notices,
             }
 
-        self._progress("read", 0, 1)
+        self.progress("read", 0, 1)
         self.step("read", "read", do)
-        self._progress("read", 1, 1)
+        self.progress("read", 1, 1)
         return Paper.model_validate_json(self.run.load_text("paper.json") or "{}")
 
     def digest(self, paper: Paper) -> Digest:
@@ -301,7 +196,7 @@ class Pipeline:
 
         def do() -> dict[str, Any]:
             d = digest_paper(
-                paper, self.model, budget=budget, progress=lambda i, n: self._progress("digest", i, n)
+                paper, self.model, budget=budget, progress=lambda i, n: self.progress("digest", i, n)
             )
             has_method = d.method_steps or d.architecture or paper.equations or paper.algorithms
             if not has_method and not any(h.value != UNKNOWN for h in d.hyperparameters):
@@ -345,271 +240,22 @@ class Pipeline:
         self.step("plan/kind", "plan", do)
         return dict(self.run.load_json("contribution.json"))
 
-    def run_blueprint(
-        self, paper: Paper, digest: Digest, skill: Skill, contribution: dict[str, Any]
-    ) -> dict[str, Any]:
-        """The paper's module written into the blueprint; the skeleton, its tests and config around it."""
-        method = skill.metadata.get("method", "method.py")
-        cls = skill.metadata.get("class", "")
-        data = bp.data_input(skill, contribution["data"])
-        overall = self._planned(
+    def planned_overall(self, digest: Digest) -> OverallPlan:
+        return self._planned(
             "plan/overall", "plan.json", OverallPlan, pl.preamble(digest.render()), pl.PLAN_ASK, 600
         )
-        # The method's prompts carry the digest without the training settings the skeleton owns
-        # (unless training is the method): a batch size of 2048 became a block's argument.
-        own_training = skill.metadata.get("training") == "method"
-        text = digest.render(None if own_training else bp.not_training)
-        method_system = pl.preamble(text)
-
-        proposed = bp.proposed_equations(digest, contribution)
-        steps = bp.equation_steps(digest, proposed) if bp.stepped(skill) else []
-
-        def write_method(feedback: str = "", temperature: float | None = None) -> dict[str, Any]:
-            ask = bp.method_ask(skill, digest, data, bp.pitch(contribution), proposed)
-            return self._write_code(method_system, method, ask + feedback, temperature)
-
-        positional = int(skill.metadata.get("positional", "0"))
-
-        def fix_method() -> list[str]:
-            """The deterministic fixes on the method module as written, before anything runs it
-            (a learned gate held as a float passes every test and never trains)."""
-            code = {method: self.run.read_file(method)}
-            own = (method, cls, positional)
-            fixes = deterministic_fixes(code, own, self._stated(), learned=self._learned())
-            self.run.write_file(method, code[method])
-            return [f.what for f in fixes]
-
-        def first_method() -> dict[str, Any]:
-            return {**write_method(), "fixes": fix_method()}
-
-        fidelity = skill.fidelity()
-        parts = 2 if fidelity else 1
-        self._progress("generate", 0, parts)
-        self.step(f"generate/{method}", "generate", first_method)
-        self._progress("generate", 1, parts)
-
-        def write_reference(temperature: float | None = None) -> dict[str, Any]:
-            # Its own call, from the digest and equations, never the method module.
-            if fidelity is None:
-                return {"kept": False}
-            code = self.run.read_file(method)
-            attributes = bp.init_attributes(code, cls)
-            constants = bp.method_config(code, cls, digest)  # the values config.yaml will give it
-            ask = bp.reference_ask(
-                fidelity[0], digest, attributes, bp.pitch(contribution), constants, proposed, steps
-            )
-            written = self._write_code(method_system, REFERENCE, ask, temperature)
-            if written["parses"] and bp.name_reference(self.run.read_file(REFERENCE)) is None:
-                # A class where a function was asked for (small models write a module out of
-                # habit): asked once more, told so, since without a function nothing is checked.
-                written = self._write_code(method_system, REFERENCE, ask + bp.FUNCTION_AGAIN)
-            replied = self.run.read_file(REFERENCE)
-            code = bp.without_dropout(bp.define_constants(replied, bp.numbers(constants)))
-            named = bp.name_reference(code) if written["parses"] else None
-            if named is None:  # no reference is better than a broken one
-                (self.run.root / REFERENCE).unlink()
-            elif named != replied:
-                self.run.write_file(REFERENCE, named)
-            return {**written, "kept": named is not None}
-
-        if fidelity:
-            self.step(f"generate/{REFERENCE}", "generate", write_reference)
-            self._progress("generate", 2, parts)
-
-        def method_config() -> dict[str, Any]:
-            """config.yaml from the skeleton's, with the method's arguments and the paper's values."""
-            template = self.library.tree(skill)["config.yaml"].read_text()
-            values = bp.method_config(self.run.read_file(method), cls, digest)
-            self.run.write_file("config.yaml", bp.config_text(template, values, data, digest))
-            return values
-
-        def scaffold() -> dict[str, Any]:
-            tree = self.library.tree(skill)
-            for rel, src in tree.items():
-                if rel != "config.yaml":
-                    self.run.write_file(rel, src.read_text())
-            if fidelity and (self.run.root / REFERENCE).is_file():
-                self.run.write_file(FIDELITY_TEST, fidelity[1].read_text())
-            criteria = self.paper_checks(digest, skill, proposed)
-            values = method_config()
-            arch = bp.architecture(tree, method, skill)
-            self.run.write_file("README.md", gen.readme(paper.title, overall, arch, digest, self.model.name))
-            codes = {n: self.run.read_file(n) for n in self.run.repo_files() if n.endswith(".py")}
-            reqs = requirements(codes)
-            self.run.write_file("requirements.txt", "\n".join([*reqs, "pytest"]) + "\n")
-            return {"blueprint": skill.name, "method": values, "requirements": reqs, "criteria": criteria}
-
-        made = self.step("scaffold", "generate", scaffold)
-        system = pl.preamble(text, skill.body)
-        # The reference is repaired only where it crashes; a disagreement is the method's to fix.
-        editable = [method, *([REFERENCE] if (self.run.root / REFERENCE).is_file() else [])]
-        final = self.verify_and_repair(system, editable, fallback=method, method=(method, cls, positional))
-        dropped = ""
-
-        def drop_broken_reference(final: list[Verification], key: str) -> list[Verification]:
-            """A reference that still crashes after repair checks nothing: it goes, with its test,
-            so that the method is judged by its contract and the report says fidelity went unchecked."""
-            nonlocal dropped
-            why = reference_crash(final[-1])
-            if not why:
-                return final
-
-            def drop() -> dict[str, Any]:
-                for name in (REFERENCE, FIDELITY_TEST):
-                    (self.run.root / name).unlink(missing_ok=True)
-                files = [f for f in self.run.repo_files() if f.endswith(CHECKED_FILES)]
-                return {**verify(self.run.root, files, self.options.limits).to_dict(), "dropped": why}
-
-            result = self.step(key, "repair", drop)
-            dropped = str(result.get("dropped", why))
-            return [*final, Verification.from_dict(result)]
-
-        final = drop_broken_reference(final, "fidelity/drop")
-
-        def repo_files() -> list[str]:
-            return [f for f in self.run.repo_files() if f.endswith(CHECKED_FILES)]
-
-        def sample_references() -> list[str]:
-            """More references for the method as it is now (a block's share its weights), each
-            its own sampled call; reference.py is left as it was."""
-            kept = self._read(REFERENCE)
-            found = []
-            for _ in range(self.options.reference_samples):
-                if write_reference(REFERENCE_TEMPERATURE)["kept"]:
-                    found.append(self.run.read_file(REFERENCE))
-            if kept is not None:
-                self.run.write_file(REFERENCE, kept)
-            return found
-
-        def agree(pool: list[str]) -> dict[str, Any]:
-            """The method against reference.py and each of ``pool``; the first reference it agrees
-            with becomes reference.py."""
-            current = self._read(REFERENCE)
-            candidates = [c for c in dict.fromkeys([current or "", *pool]) if c]
-            found = agreement(self.run.root, repo_files(), FIDELITY_TEST, candidates, self.options.limits)
-            chosen = next((i for i, ok in enumerate(found) if ok), None)
-            if chosen is not None and candidates[chosen] != current:
-                self.run.write_file(REFERENCE, candidates[chosen])
-            return {"agreed": sum(found), "of": len(candidates), "chosen": chosen}
-
-        # A disagreement does not say which side is wrong, and a small model's reference is as
-        # often wrong as its method: a few more references are sampled and the method is held
-        # against each; one it agrees with (written separately) replaces the first.
-        pool: list[str] = []
-        agreed: dict[str, Any] = {}
-        checkable = fidelity is not None and (self.run.root / REFERENCE).is_file()
-        if checkable and self.options.reference_samples and disagreed(final[-1]):
-
-            def second_opinions() -> dict[str, Any]:
-                sampled = sample_references()
-                said = agree(sampled)
-                now = (
-                    verify(self.run.root, repo_files(), self.options.limits) if said["chosen"] else final[-1]
-                )
-                return {**now.to_dict(), "references": sampled, "agreement": said}
-
-            result = self.step("fidelity/references", "repair", second_opinions)
-            pool, agreed = list(result["references"]), dict(result["agreement"])
-            final = [*final, Verification.from_dict(result)]
-        # A small model's fresh draw, told what its first failed, often passes where repairing the
-        # first does not: a few are sampled, and the contract tests pick the best of all.
-        rewrite_reference = fidelity is not None and "{attributes}" in fidelity[0]
-        fresh = {"sampled": 0, "kept": 0}
-        for n in range(1, self.options.fresh_attempts + 1):
-            if final[-1].ok:
-                break
-            best = final[-1]
-
-            def attempt(best: Verification = best) -> dict[str, Any]:
-                kept = {name: self._read(name) for name in [method, REFERENCE, FIDELITY_TEST, "config.yaml"]}
-                written = write_method(failed_before(best, method), FRESH_TEMPERATURE)
-                fixes = fix_method()
-                references = pool
-                if rewrite_reference:  # a block's reference shares its weights, so it follows
-                    write_reference()
-                    if not (self.run.root / REFERENCE).is_file():
-                        (self.run.root / FIDELITY_TEST).unlink(missing_ok=True)
-                    elif fidelity is not None:
-                        self.run.write_file(FIDELITY_TEST, fidelity[1].read_text())
-                        references = sample_references() if pool else []
-                method_config()
-                said = agree(references) if references and (self.run.root / FIDELITY_TEST).is_file() else {}
-                now = verify(self.run.root, repo_files(), self.options.limits)
-                if score(now) > score(best):
-                    return {
-                        **now.to_dict(),
-                        "kept": True,
-                        "parses": written["parses"],
-                        "fixes": fixes,
-                        "agreement": said,
-                    }
-                for name, text in kept.items():
-                    if text is not None:
-                        self.run.write_file(name, text)
-                    elif (self.run.root / name).is_file():
-                        (self.run.root / name).unlink()
-                return {**best.to_dict(), "kept": False, "tried": list(score(now))}
-
-            result = self.step(f"fresh/{n}", "repair", attempt)
-            fresh["sampled"] += 1
-            if result["kept"]:
-                fresh["kept"] += 1
-                final = [*final, Verification.from_dict(result)]
-                agreed = dict(result.get("agreement") or agreed)
-        final = drop_broken_reference(final, "fidelity/drop-after-fresh")
-        checked = fidelity_result(self.run.root, final[-1], digest, dropped, agreed)
-        on = f" ({data} data)" if data else ""
-        about = [
-            f"Kind of contribution: {contribution['kind']}{on}, so the "
-            f"repository is the `{skill.name}` blueprint (version {skill.version}) with the paper's "
-            f"method written into `{method}` by the model; everything else, the contract tests "
-            "included, is the blueprint's."
-        ]
-        about.append(checked["line"])
-        if fresh["sampled"]:
-            about.append(
-                f"Repair left `{method}` failing, so {fresh['sampled']} fresh version(s) were sampled, each "
-                f"told what the last one failed; {fresh['kept']} passed more checks and replaced it."
-            )
-        extra = {"fidelity": checked, "fresh": fresh, "criteria": made.get("criteria", [])}
-        nothing = (
-            f"the reference written from its equations crashed and was removed ({dropped})"
-            if dropped
-            else f"the {skill.name} blueprint has no numerical reference for this kind, and no statement "
-            "of the paper about its method could be read as a check"
-        )
-        verdict = judge(self.run.root, final[-1], nothing)
-        summary = write_report(self.run, paper.title, self.model.name, final, about, extra, verdict)
-        summary["contribution"] = contribution
-        return summary
-
-    def paper_checks(self, digest: Digest, skill: Skill, proposed: frozenset[str]) -> list[str]:
-        """``tests/paper.json`` and ``tests/test_paper.py``: the paper's statements about its method
-        as checks, where the blueprint can probe its method and the paper states something. The
-        criteria, one line each, for the report."""
-        level = skill.metadata.get("probe")
-        common = self.library.get("blueprint-common")
-        if not level or common is None:
-            return []
-        steps = bp.equation_steps(digest, proposed)
-        fp = fingerprint(steps, " ".join(digest.where.values()))
-        if fp.empty():
-            return []
-        self.run.write_file("tests/paper.json", json.dumps({**fp.to_dict(), "level": level}, indent=1) + "\n")
-        self.run.write_file(PAPER_TEST, (common.path / "scripts" / "test_paper.py").read_text())
-        return fp.criteria()
 
     def plan(self, digest: Digest) -> tuple[OverallPlan, Architecture, Logic, list[str]]:
         text = digest.render()
-        self._progress("plan", 0, 3)
+        self.progress("plan", 0, 3)
 
         ov = self._planned("plan/overall", "plan.json", OverallPlan, pl.preamble(text), pl.PLAN_ASK, 600)
-        self._progress("plan", 1, 3)
+        self.progress("plan", 1, 3)
         system = pl.preamble(text, pl.render_overall(ov))
         arch = self._planned(
             "plan/architecture", "architecture.json", Architecture, system, pl.ARCHITECTURE_ASK, 1200
         )
-        self._progress("plan", 2, 3)
+        self.progress("plan", 2, 3)
 
         def logic() -> dict[str, Any]:
             planned = pl.render_overall(ov) + "\n" + pl.render_architecture(arch)
@@ -624,7 +270,7 @@ class Pipeline:
             return {"order": order}
 
         order = self.step("plan/logic", "plan", logic)["order"]
-        self._progress("plan", 3, 3)
+        self.progress("plan", 3, 3)
         lg = Logic.model_validate(self.run.load_json("logic.json"))
         design = Architecture.model_validate(self.run.load_json("design.json"))
         return ov, design, lg, order
@@ -656,7 +302,7 @@ class Pipeline:
         purposes = {f.name: f.purpose for f in arch.files}
         logic = {fl.name: fl.logic for fl in lg.files}
         for i, name in enumerate(order):
-            self._progress("analyze", i, len(order))
+            self.progress("analyze", i, len(order))
 
             def do(name: str = name) -> dict[str, Any]:
                 ask = gen.analysis_ask(name, purposes.get(name, ""), logic.get(name, ""))
@@ -666,7 +312,7 @@ class Pipeline:
                 return {}
 
             self.step(f"analyze/{name}", "analyze", do)
-        self._progress("analyze", len(order), len(order))
+        self.progress("analyze", len(order), len(order))
 
     def _interfaces(self, names: list[str]) -> str:
         return "\n\n".join(
@@ -676,23 +322,23 @@ class Pipeline:
     def generate(self, system: str, order: list[str], config_keys: list[str]) -> None:
         total = len(order) + 1
         for i, name in enumerate(order):
-            self._progress("generate", i, total)
+            self.progress("generate", i, total)
 
             def do(name: str = name, i: int = i) -> dict[str, Any]:
                 analysis = self.run.load_text(f"analysis/{name}.md") or ""
                 ask = gen.code_ask(name, analysis, self._interfaces(order[:i]), config_keys)
-                return self._write_code(system, name, ask)
+                return self.write_code(system, name, ask)
 
             self.step(f"generate/{name}", "generate", do)
-        self._progress("generate", len(order), total)
+        self.progress("generate", len(order), total)
 
         def tests() -> dict[str, Any]:
-            return self._write_code(system, gen.TEST_FILE, gen.test_ask(self._interfaces(order), config_keys))
+            return self.write_code(system, gen.TEST_FILE, gen.test_ask(self._interfaces(order), config_keys))
 
         self.step(f"generate/{gen.TEST_FILE}", "generate", tests)
-        self._progress("generate", total, total)
+        self.progress("generate", total, total)
 
-    def _write_code(
+    def write_code(
         self, system: str, name: str, ask: str, temperature: float | None = None
     ) -> dict[str, Any]:
         """Ask for a file; a reply that does not parse (a repetition loop cut at its token limit,
@@ -749,7 +395,7 @@ class Pipeline:
             if r > 0:
                 if results[-1].ok:
                     break
-                self._progress("repair", r - 1, rounds)
+                self.progress("repair", r - 1, rounds)
                 last = results[-1]
                 kept = {n: self._read(n) for n in editable}
 
@@ -757,7 +403,7 @@ class Pipeline:
                     return self._repair(system, last, editable, fallback, method)
 
                 self.step(f"repair/{r}", "repair", fix)
-            self._progress("verify", r, rounds + 1)
+            self.progress("verify", r, rounds + 1)
             files = [f for f in self.run.repo_files() if f.endswith(CHECKED_FILES)]
             before = results[-1] if results else None
 
@@ -786,10 +432,10 @@ class Pipeline:
             results.append(Verification.from_dict(checked))
             if r > 0 and not checked.get("fixed"):
                 break  # the round fixed nothing; another like it would not either
-        self._progress("verify", rounds + 1, rounds + 1)
+        self.progress("verify", rounds + 1, rounds + 1)
         return results
 
-    def _stated(self) -> dict[str, Any]:
+    def stated(self) -> dict[str, Any]:
         """The paper's verified values by config key, for constructor defaults."""
         digest = self.run.load_text("digest.json")
         if not digest:
@@ -797,7 +443,7 @@ class Pipeline:
         known = bp.paper_values(Digest.model_validate_json(digest))
         return {bp.key(name): value for name, (value, verified, _) in known.items() if verified}
 
-    def _learned(self) -> set[str]:
+    def learned(self) -> set[str]:
         """The symbols the paper says are learned ("alpha"), for the fix that makes them parameters."""
         digest = self.run.load_text("digest.json")
         return Digest.model_validate_json(digest).learned() if digest else set()
@@ -816,10 +462,10 @@ class Pipeline:
         method: tuple[str, str, int] | None,
     ) -> dict[str, Any]:
         files = {n: self.run.read_file(n) for n in editable if (self.run.root / n).is_file()}
-        stated = self._stated() if method else {}
+        stated = self.stated() if method else {}
         before = dict(files)
         errors = "\n".join(f.error for f in v.failures)
-        fixes = deterministic_fixes(files, method, stated, errors, self._learned() if method else ())
+        fixes = deterministic_fixes(files, method, stated, errors, self.learned() if method else ())
         for name in files:
             if files[name] != before[name]:
                 self.run.write_file(name, files[name])

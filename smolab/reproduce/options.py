@@ -1,0 +1,29 @@
+"""What a reproduce run may spend and whom it tells: the options a caller passes in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..sandbox import Limits
+
+Progress = Callable[[str, int, int], None]
+"""Called with (stage, steps done, steps in the stage)."""
+
+
+@dataclass
+class Options:
+    budget: int | None = None
+    """Tokens for the digest; by default a sixth of the model's window, at most 2,000."""
+    repair_rounds: int = 2
+    fresh_attempts: int = 4
+    """Fresh method modules sampled when repair leaves a blueprint's method failing."""
+    reference_samples: int = 2
+    """Further references sampled when the method disagrees with the first (see ``agree.py``)."""
+    limits: Limits | None = None
+    progress: Progress | None = None
+    notice: Callable[[str], None] | None = None
+    """Called with each one-line notice: what the paper reader could not find, a cached arXiv copy."""
+    skills: list[Path] | None = None
+    """Skill folders beside the built-in ones (a user's blueprints among them)."""
