@@ -9,6 +9,12 @@ with smolab's prefix reuse on and off.
 
     .venv/bin/python bench/inference.py [--models qwen2.5-coder-0.5b smollm2-135m] [--repeats 3]
 
+``--lookup N`` compares prompt-lookup decoding (N tokens drafted ahead) with plain decoding on a
+rewrite-shaped prompt (a module sent back with one change asked for, as repair and fresh attempts
+send): same GGUF, greedy, runs alternating; the replies must be the same.
+
+    .venv/bin/python bench/inference.py --lookup 10 --models qwen2.5-coder-1.5b
+
 ``--builds LABEL=WHEEL ...`` compares llama.cpp builds instead (the set-up's choice against the
 alternatives): each wheel is installed into a folder of its own, and a child process per run
 imports it from there and decodes the same rendered prompt; children alternate between builds.
@@ -237,6 +243,44 @@ def bench_builds(builds: dict[str, Path], model: str, repeats: int, console: Con
     return table
 
 
+REWRITE_SOURCE = Path(__file__).resolve().parents[1] / "tests" / "methods"
+REWRITE_MODULES = ("layer", "peft", "optimizer")
+REWRITE_ASK = (
+    "Here is method.py:\n\n```python\n{code}```\n\nRename the class's forward argument from its "
+    "name to `inputs` everywhere, and change nothing else. Reply with the complete method.py in one "
+    "```python block, and nothing else."
+)
+
+
+def bench_lookup(name: str, draft: int, repeats: int) -> list[tuple[str, int, float, float, bool]]:
+    """Per rewritten module, and a prompt for new code: (module, reply tokens, plain s, lookup s,
+    same reply)."""
+    settings = load_settings()
+    path = gguf_path(resolve(name), store_for(settings))
+    threads = settings.threads or available_cores()
+    plain = ChatModel(LlamaCppBackend(path, name=name, context_window=N_CTX, threads=threads))
+    lookup = ChatModel(LlamaCppBackend(path, name=name, context_window=N_CTX, threads=threads, draft=draft))
+    rows = []
+    asks = {m: REWRITE_ASK.format(code=(REWRITE_SOURCE / f"{m}.py").read_text()) for m in REWRITE_MODULES}
+    asks["(new code)"] = PROMPTS[1]  # copies little from its prompt: what drafting costs there
+    for module, ask in asks.items():
+        messages = [Message("user", ask)]
+        times: dict[str, list[float]] = {"plain": [], "lookup": []}
+        texts: dict[str, str] = {}
+        tokens = 0
+        for _ in range(repeats):
+            for label, model in (("plain", plain), ("lookup", lookup)):
+                model.backend.llm.reset()  # a cold prompt on both sides: only the reply differs
+                reply = model.chat(messages, max_tokens=600, temperature=0.0)
+                times[label].append(reply.usage.seconds)
+                texts[label] = reply.text
+                tokens = reply.usage.completion_tokens
+        same = texts["plain"] == texts["lookup"]
+        off, on = statistics.median(times["plain"]), statistics.median(times["lookup"])
+        rows.append((module, tokens, off, on, same))
+    return rows
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--child"]:
         build_child(sys.argv[2])
@@ -245,8 +289,20 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=["qwen2.5-coder-0.5b", "smollm2-135m"])
     ap.add_argument("--repeats", type=int, default=4)
     ap.add_argument("--builds", nargs="+", metavar="LABEL=WHEEL", help="compare llama.cpp builds")
+    ap.add_argument("--lookup", type=int, metavar="N", help="compare prompt-lookup decoding, N tokens ahead")
     args = ap.parse_args()
     console = Console(width=130)
+    if args.lookup:
+        title = f"rewrite-shaped prompt, greedy, cold: plain vs prompt lookup ({args.lookup} ahead)"
+        table = Table(title=title)
+        for col in ("model", "module", "reply tokens", "plain s", "lookup s", "speed-up", "same reply"):
+            table.add_column(col, justify="right")
+        for name in args.models:
+            for module, tokens, off, on, same in bench_lookup(name, args.lookup, args.repeats):
+                cells = (str(tokens), f"{off:.1f}", f"{on:.1f}", f"{off / on:.2f}x", str(same))
+                table.add_row(name, module, *cells)
+        console.print(table)
+        return
     if args.builds:
         builds = {label: Path(wheel) for label, _, wheel in (b.partition("=") for b in args.builds)}
         for name in args.models:

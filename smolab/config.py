@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     threads: int | None = Field(None, ge=1, description="CPU threads for llama.cpp (default: all available)")
     context_window: int | None = Field(None, ge=256, description="context size to open / assume")
     max_tokens: int = Field(1024, ge=1, description="reply length cap")
+    lookahead: int = Field(
+        10,
+        ge=0,
+        le=64,
+        description="tokens a local model drafts ahead from its prompt (0: off)",
+    )
     temperature: float = Field(0.2, ge=0.0, le=2.0)
     seed: int | None = Field(None, description="sampling seed (fixed seed + temperature 0 = repeatable)")
     max_repairs: int = Field(2, ge=0, le=10, description="re-asks after an invalid structured reply")

@@ -156,3 +156,30 @@ def test_reproduce_schemas_become_grammars(small):
     for schema in (OverallPlan, Architecture, Logic, Judgement):
         s = schema.model_json_schema()
         _check_grammar(llm, _grammar(json.dumps(s)), s)  # raises if llama.cpp rejects it
+
+
+REWRITE = (
+    "Here is method.py:\n\n```python\nimport torch\nfrom torch import nn\n\n\nclass Adapter(nn.Module):\n"
+    "    def __init__(self, dim: int, size: int = 8):\n        super().__init__()\n"
+    "        self.down, self.up = nn.Linear(dim, size), nn.Linear(size, dim)\n\n"
+    "    def forward(self, h):\n        return h + self.up(torch.relu(self.down(h)))\n```\n\n"
+    "Rename the forward argument `h` to `inputs` everywhere and change nothing else. Reply with the "
+    "complete method.py in one ```python block, and nothing else."
+)
+
+
+def test_a_rewrite_is_drafted_from_its_prompt_and_the_reply_is_plain_decodings(qwen, real_settings):
+    llm = qwen.backend.llm
+    assert qwen.backend.draft == 10  # the default lookahead
+    before = llm.decode_steps
+    drafted = qwen.chat(REWRITE, max_tokens=200)
+    steps = llm.decode_steps - before
+    assert "def forward(self, inputs)" in drafted.text
+    # Most of the reply came in drafts checked several tokens a step, not one token a step.
+    assert drafted.usage.completion_tokens >= 2 * steps, (drafted.usage.completion_tokens, steps)
+    path = gguf_path(QWEN_05B, store_for(real_settings))
+    plain = LlamaCppBackend(path, context_window=qwen.context_window, draft=0)
+    from smolab.models import ChatModel
+
+    again = ChatModel(plain).chat(REWRITE, max_tokens=200, temperature=0.0, seed=1)
+    assert again.text == drafted.text

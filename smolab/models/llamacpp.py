@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CorruptModelError, ModelNotAvailableError, StructuredOutputError
+from .lookup import lookup_llama
 from .types import Chunk, GenerateParams, Message, Usage
 
-# (path, n_ctx, threads) -> (Llama, the lock that serialises its use across threads)
-_LOADED: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
+# (path, n_ctx, threads, draft tokens) -> (Llama, the lock that serialises its use across threads)
+_LOADED: dict[tuple[str, int, int, int], tuple[Any, threading.Lock]] = {}
 _LOAD_LOCK = threading.Lock()
 
 
@@ -74,9 +75,10 @@ def check_gguf(path: Path) -> None:
         )
 
 
-def load_llama(path: Path, n_ctx: int, threads: int) -> tuple[Any, threading.Lock]:
-    """The process-wide ``Llama`` for this file and context size (and its lock), loaded on first use."""
-    key = (str(path.resolve()), n_ctx, threads)
+def load_llama(path: Path, n_ctx: int, threads: int, draft: int = 0) -> tuple[Any, threading.Lock]:
+    """The process-wide ``Llama`` for this file and context size (and its lock), loaded on first
+    use; ``draft`` > 0 drafts that many tokens ahead by prompt lookup (see ``lookup.py``)."""
+    key = (str(path.resolve()), n_ctx, threads, draft)
     with _LOAD_LOCK:
         if key in _LOADED:
             return _LOADED[key]
@@ -84,15 +86,10 @@ def load_llama(path: Path, n_ctx: int, threads: int) -> tuple[Any, threading.Loc
         from llama_cpp import Llama
 
         _silence_llama_logs()
+        args: dict[str, Any] = {"model_path": str(path), "n_ctx": n_ctx, "verbose": False}
+        args |= {"n_threads": threads, "n_threads_batch": threads, "n_batch": 512}
         try:
-            llm = Llama(
-                model_path=str(path),
-                n_ctx=n_ctx,
-                n_threads=threads,
-                n_threads_batch=threads,
-                n_batch=512,
-                verbose=False,
-            )
+            llm = lookup_llama(draft, **args) if draft else Llama(**args)
         except (ValueError, RuntimeError) as err:
             raise CorruptModelError(
                 f"llama.cpp could not load {path} ({err}); the file may be truncated or of an "
@@ -153,11 +150,14 @@ class LlamaCppBackend:
         threads: int | None = None,
         reuse_prefix: bool = True,
         preflight: Callable[[Path], None] | None = None,
+        draft: int = 0,
     ):
         self.path = Path(path)
         self.name = name or self.path.name
         self.threads = threads or available_cores()
         self.reuse_prefix = reuse_prefix
+        self.draft = draft
+        """Tokens drafted ahead by prompt lookup in free-text replies (0: off; see ``lookup.py``)."""
         self.preflight = preflight
         """Called with the GGUF's path before it is first loaded: the build check (canary.BuildCheck)."""
         self._requested_ctx = context_window
@@ -171,7 +171,7 @@ class LlamaCppBackend:
             if self.preflight is not None:
                 check_gguf(self.path)
                 self.preflight(self.path)
-            self._llm, self._lock = load_llama(self.path, self._requested_ctx or 0, self.threads)
+            self._llm, self._lock = load_llama(self.path, self._requested_ctx or 0, self.threads, self.draft)
             self._formatter = self._make_formatter(self._llm)
         return self._llm
 
@@ -209,7 +209,15 @@ class LlamaCppBackend:
         self.llm  # noqa: B018 - loads the model and its lock
         assert self._lock is not None
         with self._lock:
-            yield from self._generate(messages, params)
+            # A grammar-bound reply is short and copies nothing: no draft to check.
+            drafts = self.llm.draft_model if self.draft else None
+            if drafts is not None and (params.json_schema or params.grammar):
+                self.llm.draft_model = None
+            try:
+                yield from self._generate(messages, params)
+            finally:
+                if drafts is not None:
+                    self.llm.draft_model = drafts
 
     def _generate(self, messages: Sequence[Message], params: GenerateParams) -> Iterator[Chunk]:
         llm = self.llm

@@ -67,6 +67,7 @@ def make_backend(spec: ModelSpec, settings: Settings, progress: Progress | None 
             context_window=window,
             threads=settings.threads,
             preflight=build_check(settings, store),
+            draft=settings.lookahead,
         )
     if spec.backend == "openai":
         from .openai_compat import OpenAICompatBackend
