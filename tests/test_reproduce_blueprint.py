@@ -493,3 +493,16 @@ def test_a_references_functional_dropout_is_its_input():
     assert "b = adapter.down(h)\n" in fixed and "c = F.relu(b)\n" in fixed
     assert "adapter.dropout(b)" in fixed and "F.dropout" not in fixed
     assert without_dropout("not python (") == "not python ("
+
+
+def test_an_optimizers_update_is_scaffolded_from_its_algorithm_lines():
+    """An invented algorithm box's update lines go under the update stub of ``step``, after the
+    state is set up, not into the state's own stub."""
+    skill = SkillLibrary().blueprints()["optimizer"]
+    lines = ["u_t = ρ u_{t−1} + g_t", "x_{t+1} = x_t − η sign(u_t)"]
+    ask = method_ask(skill, Digest(equations=lines), None)
+    state = ask.index('state["step"] += 1')
+    assert state < ask.index("# u_t = ρ u_{t−1} + g_t") < ask.index("# t_1 = sign(u_t)")
+    # One operation a line, in order: the sign, then the step that reads it.
+    assert state < ask.index("# t_1 = sign(u_t)") < ask.index("# x_{t+1} = x_t - η t_1")
+    assert "...  # the paper's running statistics" in ask  # the state's stub is left as it was

@@ -357,35 +357,45 @@ def stepped(skill: Skill) -> bool:
 _STUB_END = re.compile(r"^(?P<head>.*\S)\s*:\s*\.\.\.\s*(?:#\s*(?P<said>.*))?$")
 
 
+def _outside(line: str, indent: str) -> bool:
+    """Whether ``line`` ends a def indented by ``indent`` (a signature's closing ``)`` does not)."""
+    code = line.lstrip()
+    return bool(code) and len(line) - len(code) <= len(indent) and not code.startswith(")")
+
+
 def with_steps(body: str, function: str, lines: list[str]) -> str:
     """The blueprint's instructions with ``lines`` written as comments into the stub of
-    ``function`` in its first code block, above its ``...``: a small model completes a
-    scaffold of comments one statement each far better than it composes nested equations.
-    A stub whose ``...`` ends its signature (``) -> float: ...``, as formatters write it) is
-    opened into a body first."""
+    ``function`` in its first code block, above its last ``...`` (an optimizer's ``step`` has
+    one for its state, then one for the update the equations or the algorithm box give): a small
+    model completes a scaffold of comments one statement each far better than it composes nested
+    equations. A stub whose ``...`` ends its signature (``) -> float: ...``, as formatters write
+    it) is opened into a body first."""
     if not lines:
         return body
     out = body.splitlines()
-    pad = ""
-    inside = False
+    found: tuple[int, str, str, list[str]] | None = None  # (line, indent, its comment, head)
+    inside: str | None = None  # the def's own indentation while inside it
     for i, line in enumerate(out):
         started = re.match(rf"(\s*)def {re.escape(function)}\(", line)
         if started:
-            inside, pad = True, started.group(1) + "    "
-        if not inside:
+            inside, pad = started.group(1), started.group(1) + "    "
+        elif inside is not None and _outside(line, inside):
+            break
+        if inside is None:
             continue
         stub = _STUB_END.match(line)
         if line.strip().startswith("..."):
-            pad = line[: len(line) - len(line.lstrip())]
-            said, head = line.strip().removeprefix("...").strip().removeprefix("#").strip(), []
+            indent = line[: len(line) - len(line.lstrip())]
+            said = line.strip().removeprefix("...").strip().removeprefix("#").strip()
+            found = (i, indent, said, [])
         elif stub:
-            said, head = (stub.group("said") or "").strip(), [stub.group("head") + ":"]
-        else:
-            continue
-        steps = [f"{pad}# {step}" for step in lines]
-        out[i : i + 1] = [*head, *steps, f"{pad}...  # {STEPS_ASK} {said}".rstrip()]
-        return "\n".join(out)
-    return body
+            found = (i, pad, (stub.group("said") or "").strip(), [stub.group("head") + ":"])
+    if found is None:
+        return body
+    i, indent, said, head = found
+    steps = [f"{indent}# {step}" for step in lines]
+    out[i : i + 1] = [*head, *steps, f"{indent}...  # {STEPS_ASK} {said}".rstrip()]
+    return "\n".join(out)
 
 
 def method_ask(
