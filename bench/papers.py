@@ -5,8 +5,10 @@ the sandbox with the network off (parse, ruff, imports, ``python -m pytest``, ``
 --smoke``) before and after repair, as the pipeline's own verify steps ran them. One row per
 paper: the kind of contribution chosen, minutes, prompt and reply tokens, each check before and
 after repair, the failures each repair round fixed, the fresh methods kept of those sampled
-when repair left the method failing, and whether the fidelity test (the method
-against a reference written separately from the paper's equations) passed. Totals at the end.
+when repair left the method failing, whether the fidelity test (the method against a reference
+written separately from the paper's equations) passed, and the verdict on the method (agrees,
+disagrees, not checked). Totals at the end: how many run, how many were checked against the
+paper, how many run and agree, and the methods tried per paper.
 
     .venv/bin/python bench/papers.py                       # ../shared/papers/dev/, default model
     .venv/bin/python bench/papers.py DIR --model qwen2.5-coder-0.5b --out runs/bench-0.5b
@@ -99,6 +101,9 @@ def row(paper: Path, run: Path, minutes: float, error: str | None) -> dict[str, 
         out["tests"] = f"{after['passed']}/{after['total']}"
         fresh = data.get("fresh") or {}
         out["fresh"] = f"{fresh.get('kept', 0)}/{fresh.get('sampled', 0)}" if fresh.get("sampled") else "-"
+        out["candidates"] = 1 + int(fresh.get("sampled", 0))  # the first method and each fresh one
+        out["method"] = data.get("method", "-")  # the verdict: agrees, disagrees or not checked
+        out["ok"] = bool(data.get("ok"))
     else:
         out["prompt_tokens"] = out["reply_tokens"] = 0
     out["runs"] = bool(out.get("after", {}).get("main")) and bool(out.get("after", {}).get("tests"))
@@ -143,6 +148,7 @@ def table(rows: list[dict[str, Any]], model: str) -> Table:
         "fixed/round",
         "fresh kept",
         "fidelity",
+        "method",
     ):
         t.add_column(col, justify="left" if col in ("paper", "kind", "wrote") else "right")
     for r in rows:
@@ -160,15 +166,20 @@ def table(rows: list[dict[str, Any]], model: str) -> Table:
             fixed,
             r.get("fresh", "-"),
             r.get("fidelity", "-"),
+            r.get("method", "-"),
         )
     n = len(rows) or 1
     runs = sum(r["runs"] for r in rows)
     mean = sum(r["minutes"] for r in rows) / n
     faithful = sum(r.get("fidelity") == "pass" for r in rows)
+    checked = sum(r.get("method") in ("agrees", "disagrees") for r in rows)
+    ok = sum(r.get("ok", False) for r in rows)
+    candidates = sum(r.get("candidates", 0) for r in rows) / n
     prompt, reply = sum(r["prompt_tokens"] for r in rows), sum(r["reply_tokens"] for r in rows)
     t.caption = (
-        f"smoke + pytest pass: {runs} of {len(rows)} · mean {mean:.1f} min/paper · "
-        f"fidelity passes: {faithful} of {len(rows)} · tokens: {prompt:,} prompt, {reply:,} reply"
+        f"smoke + pytest pass: {runs} of {len(rows)} · method checked against the paper: {checked} · "
+        f"runs and agrees: {ok} · fidelity passes: {faithful} · mean {mean:.1f} min/paper · "
+        f"{candidates:.1f} methods tried/paper · tokens: {prompt:,} prompt, {reply:,} reply"
     )
     return t
 
@@ -178,7 +189,7 @@ def side_by_side(results: dict[str, list[dict[str, Any]]]) -> Table:
     t = Table(title="reproduce, models side by side (runs = main.py --smoke and pytest pass)")
     t.add_column("paper")
     for name in results:
-        for col in ("kind", "runs", "min", "fidelity"):
+        for col in ("kind", "runs", "min", "method"):
             t.add_column(f"{name.removeprefix('qwen2.5-coder-')} {col}", justify="right")
     by_model = {name: {r["paper"]: r for r in rows} for name, rows in results.items()}
     papers = sorted({p for rows in by_model.values() for p in rows})
@@ -191,7 +202,7 @@ def side_by_side(results: dict[str, list[dict[str, Any]]]) -> Table:
                     r["kind"],
                     "yes" if r["runs"] else "[red]no[/red]",
                     f"{r['minutes']:.1f}",
-                    r.get("fidelity", "-"),
+                    r.get("method", r.get("fidelity", "-")),
                 ]
                 if r
                 else ["-"] * 4
@@ -200,7 +211,7 @@ def side_by_side(results: dict[str, list[dict[str, Any]]]) -> Table:
     t.caption = " · ".join(
         f"{name}: {sum(r['runs'] for r in rows)} of {len(rows)} run, "
         f"{sum(r['minutes'] for r in rows) / max(1, len(rows)):.1f} min/paper, "
-        f"fidelity {sum(r.get('fidelity') == 'pass' for r in rows)} pass"
+        f"{sum(r.get('ok', False) for r in rows)} run and agree"
         for name, rows in results.items()
     )
     return t
