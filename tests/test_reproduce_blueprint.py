@@ -311,8 +311,9 @@ def test_the_forward_stub_carries_the_equations_one_operation_per_line():
     # the loss it is trained with is not the block.
     marked = method_ask(blueprints["layer"], digest, "vector", proposed={gate})
     assert scaffold in marked and "# L =" not in marked
-    # An optimizer's update has no forward to scaffold; an equation the notation cannot hold adds none.
-    assert "# t_1 =" not in method_ask(blueprints["optimizer"], digest, "vector")
+    # A kind whose interface names no function for steps gets none; an equation the notation
+    # cannot hold adds none.
+    assert "# t_1 =" not in method_ask(blueprints["regularizer"], digest, "vector")
     plain = Digest(equations=["S_i = {k | k_N = i_N}"])
     assert method_ask(blueprints["layer"], plain, "vector").count("# under each equation") == 0
     # A schedule's formula is scaffolded in __call__.

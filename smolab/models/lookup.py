@@ -18,7 +18,7 @@ asks for them there only.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -85,5 +85,5 @@ def lookup_llama(draft_tokens: int, **kwargs: Any) -> Any:
 
     llm = LookupLlama(**kwargs)
     # Set after construction: given to the constructor it sizes the logits array for every position.
-    llm.draft_model = NgramDraft(draft_tokens)
+    llm.draft_model = cast(Any, NgramDraft(draft_tokens))  # the interface llama-cpp-python calls
     return llm

@@ -1,7 +1,8 @@
 """The paper → repository pipeline (``smolab reproduce``) and its judge (``smolab judge``)."""
 
 from .errors import NothingToImplement, ReproduceError, RunFolderError
-from .pipeline import Options, Pipeline, reproduce
+from .options import Options
+from .pipeline import Pipeline, reproduce
 from .rundir import RunDir
 
 __all__ = [
