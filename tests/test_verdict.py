@@ -93,3 +93,20 @@ def test_a_paper_check_that_never_ran_is_no_agreement(tmp_path: Path):
     only_contract = ["tests.test_contract::test_shape"]
     v = judge(with_files(tmp_path, PAPER_TEST), verification([], 1, 1, only_contract), "unused")
     assert v.runs and v.method == "not checked" and "did not run" in v.why
+
+
+def test_the_report_lists_the_statements_the_method_breaks_and_never_says_it_holds_to_them(tmp_path: Path):
+    from smolab.reproduce.report import against_the_paper
+    from smolab.reproduce.rundir import RunDir
+
+    run = RunDir.open(tmp_path / "repo", "paper.pdf", "model", resume=False, force=False)
+    with_files(run.root, PAPER_TEST)
+    said = "the paper's step `t_3 = GELU(t_2)` applies GELU, but method.py never computes it"
+    criteria = ["applies GELU (`t_3 = GELU(t_2)`)"]
+    lines = against_the_paper(run, verification([paper_failure(said)], 5, 6), criteria)
+    assert "Broken:" in lines and f"- {said}" in lines
+    assert "The method holds to each of them." not in lines
+    # A failing reference comparison is not one of the paper's statements.
+    fidelity = Failure("tests", FIDELITY_TEST, "tests.test_fidelity::test_eq\nE   AssertionError: gap 0.3")
+    lines = against_the_paper(run, verification([fidelity], 5, 6), criteria)
+    assert "The method holds to each of them." in lines

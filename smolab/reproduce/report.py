@@ -148,7 +148,7 @@ def against_the_paper(run: RunDir, last: Verification, criteria: list[str]) -> l
         *[f"- {c}" for c in criteria],
         "",
     ]
-    broken = [said(f.error) for f in last.failures if is_paper_failure(f) and PAPER_TEST in f.error[:200]]
+    broken = [said(f.error) for f in last.failures if is_paper_failure(f, [PAPER_TEST])]
     if broken:
         lines += ["Broken:", "", *[f"- {b[:300]}" for b in broken], ""]
     else:
