@@ -174,3 +174,15 @@ def test_an_algorithm2e_box_is_read_too(tmp_path: Path):
     assert any(s.startswith("a_t = ρ") for s in steps) and any(
         s.startswith("w_t = w_{t−1}") for s in steps
     ), steps
+
+
+def test_an_em_wide_space_of_the_symbol_font_is_its_arrow():
+    """Producers that give the symbol font's code 32 no Unicode hand ← on as a space; MuPDF's own
+    spaces between glyphs are a fraction of an em."""
+    from smolab.paper.pdf.glyphs import symbol_space
+
+    assert symbol_space(" ", "ABCDEF+CMSY10", 9.96, 10.0) == "←"
+    assert symbol_space(" ", "CMSY7", 6.9, 7.0) == "←"
+    assert symbol_space(" ", "ABCDEF+CMSY10", 2.8, 10.0) == " "  # a gap between glyphs
+    assert symbol_space(" ", "ABCDEF+CMR10", 9.96, 10.0) == " "  # other fonts' spaces are spaces
+    assert symbol_space("  ", "CMSY10", 19.9, 10.0) == "  "

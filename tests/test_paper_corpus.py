@@ -347,3 +347,24 @@ def test_every_digest_fits_its_budget(papers, budget):
         d = digest_paper(paper, model, budget=budget, reply_tokens=400)
         assert 0 < d.tokens <= budget, name
         assert d.title == paper.title and d.outline
+
+
+# The update lines of each dev paper's algorithm box, as the digest leads its key equations with.
+ALGORITHM_LINES = {
+    # Its arrows have no Unicode map in this copy: an em-wide space of the symbol font is ←.
+    "dev/1704.00028_wgan_gp.pdf": [
+        "x̂ = ϵx + (1 − ϵ)x̃",
+        "L^{(i)} = D_w(x̃) − D_w(x) + λ(‖∇_{x̂} D_w(x̂)‖_2 − 1)^2",
+    ],
+    "dev/1904.00962_lamb.pdf": ["m_t = β_1 m_{t−1} + (1 − β_1)g_t"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALGORITHM_LINES))
+def test_algorithm_boxes_give_their_update_lines_in_order(papers, name):
+    from smolab.paper.digest import algorithm_steps
+
+    steps = algorithm_steps(papers[name])
+    want = ALGORITHM_LINES[name]
+    assert all(line in steps for line in want), steps
+    assert [steps.index(line) for line in want] == sorted(steps.index(line) for line in want)

@@ -75,6 +75,20 @@ def table_for(font: str) -> dict[int, str] | None:
     return TABLES.get(m.group(1).upper(), TEXT)
 
 
+ARROW_WIDTH = 0.8
+"""Of an em: the symbol font's code 32 is ← (an em wide); a space MuPDF puts between two glyphs
+of that font to mark a gap is a fraction of that."""
+
+
+def symbol_space(text: str, font: str, width: float, size: float) -> str:
+    """A span of the symbol font that reads as one space but is an em wide: its code 32, ←, which
+    producers without a Unicode map for it hand on as a space (``x̃ ← G_θ(z)`` in an algorithm
+    box read as ``x̃ G_θ(z)``)."""
+    if text == " " and table_for(font) is MATH_SYMBOLS and size > 0 and width >= ARROW_WIDTH * size:
+        return "←"
+    return text
+
+
 def repair(text: str, font: str) -> str:
     """``text`` of a span set in ``font`` with keyboard characters read as the font's symbols."""
     table = table_for(font)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PaperReadError
-from .glyphs import repair, table_for
+from .glyphs import repair, symbol_space, table_for
 
 BOLD_FLAG, ITALIC_FLAG = 16, 2
 BOLD_NAME = re.compile(r"Bold|Medi|Semi|Heavy|Black|Demi|CMBX|CMB\d", re.I)
@@ -358,7 +358,8 @@ def extract(doc: Any) -> list[Block]:
                 continue
             for ln in b["lines"]:
                 for s in ln["spans"]:
-                    s["text"] = repair(s["text"], s["font"])
+                    width = s["bbox"][2] - s["bbox"][0]
+                    s["text"] = repair(symbol_space(s["text"], s["font"], width, s["size"]), s["font"])
             lines = _block_lines(b["lines"], pno + 1, numbers)
             if lines:
                 page_blocks.append(Block(lines, tuple(b["bbox"]), pno + 1))
