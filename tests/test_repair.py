@@ -483,3 +483,56 @@ def test_the_report_names_the_error_not_the_library_frame_it_was_raised_in():
     unpicked = "E   AssertionError: largest difference 0.5\nE   assert False\ntest_fidelity.py:19: Assert"
     assert error_line(unpicked) == "AssertionError: largest difference 0.5"
     assert error_line("NameError: name 'eps' is not defined\n") == "NameError: name 'eps' is not defined"
+
+
+CALLER_BUG = """import torch
+from torch import nn
+
+
+class Block(nn.Module):
+    def __init__(self, dim: int):
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        return x + self.proj(self.norm(x))
+
+
+class Model(nn.Module):
+    def __init__(self, in_channels: int, num_classes: int, width: int = 24):
+        super().__init__()
+        self.embed = nn.Linear(in_channels, width)
+        self.block = Block(width)
+        self.head = nn.Linear(width, num_classes)
+
+    def forward(self, x):
+        h = self.embed(x)
+        return self.head(self.block(x))
+"""
+
+
+def test_an_error_raised_in_a_callee_that_comes_back_unchanged_is_taken_to_its_caller(paper, tmp_path):
+    """An invented network hands its block the raw input instead of the embedded one: the error
+    is raised in ``Block.forward``, which is right; asked twice, the model returns it unchanged,
+    so the caller is asked, told where the call is."""
+    block = "def forward(self, x):\n    return x + self.proj(self.norm(x))\n"
+    fixed = "def forward(self, x):\n    h = self.embed(x)\n    return self.head(self.block(h))\n"
+    author = Author(
+        contribution="architecture",
+        method=CALLER_BUG,
+        unit_fixes={"Block.forward": block, "Model.forward": fixed},
+    )
+    out = tmp_path / "repo"
+    model = author_model(author)
+    summary = reproduce(str(paper), out, model, options=Options(repair_rounds=1, fresh_attempts=0))
+    assert author.asked.count("repair-unit:Block.forward") == 2
+    assert author.asked.count("repair-unit:Model.forward") == 1
+    caller_ask = next(
+        msgs[-1].content for msgs, _ in model.backend.history if "Fix `Model.forward`" in msgs[-1].content
+    )
+    assert "It is raised inside `Block.forward`, which `Model.forward` calls, at line" in caller_ask
+    assert "`return self.head(self.block(x))`" in caller_ask
+    record = json.loads((out / ".smolab" / "steps" / "repair__1.json").read_text())["result"]
+    assert record["repaired"][0]["target"] == "method.py: Model.forward (the caller of Block.forward)"
+    assert summary["runs"], summary["checks"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,7 +39,9 @@ from .fixes import deterministic_fixes
 from .options import Options
 from .repair import (
     SAME_CODE,
+    Unit,
     apply_reply,
+    calling_unit,
     failing_tests,
     failing_unit,
     repair_ask,
@@ -453,6 +456,25 @@ class Pipeline:
         path = self.run.root / rel
         return path.read_text() if path.is_file() else None
 
+    def _rewrite_unit(
+        self, system: str, name: str, code: str, unit: Unit, ask: Callable[..., str], tries: int = 2
+    ) -> tuple[str | None, str]:
+        """``code`` with ``unit`` rewritten by the model, else (None, why); a reply that changed
+        nothing is asked once more, told so, and sampled."""
+        new, why = None, SAME_CODE
+        context = interface(name, code)
+        for again in (False, True)[:tries]:
+            prompt = ask(unit=unit, context=context, code=code, again=again)
+            messages = self._fit(system, [prompt], UNIT_TOKENS)
+            temperature = 0.7 if again else None
+            reply = self.model.chat(
+                messages, max_tokens=UNIT_TOKENS, until=repeating, temperature=temperature
+            )
+            new, why = splice(code, unit, reply.text)
+            if new is not None or why != SAME_CODE:
+                break
+        return new, why
+
     def _repair(
         self,
         system: str,
@@ -480,20 +502,16 @@ class Pipeline:
             others = self._interfaces([n for n in editable if n != name])
             unit = failing_unit(files[name], name, failure.error)
             tests = failing_tests(failure.error, self._read) if failure.check == "tests" else ""
-            # A reply that changed nothing is asked once more, told so, and sampled.
             if unit is not None:
-                context = interface(name, files[name])
-                for again in (False, True):
-                    ask = unit_ask(name, unit, error, others, context, files[name], again=again, tests=tests)
-                    messages = self._fit(system, [ask], UNIT_TOKENS)
-                    temperature = 0.7 if again else None
-                    reply = self.model.chat(
-                        messages, max_tokens=UNIT_TOKENS, until=repeating, temperature=temperature
-                    )
-                    new, why = splice(files[name], unit, reply.text)
-                    if new is not None or why != SAME_CODE:
-                        break
+                unit_of = partial(unit_ask, name, error=error, interfaces=others, tests=tests)
+                new, why = self._rewrite_unit(system, name, files[name], unit, unit_of)
                 what = f"{name}: {unit.qualname}"
+                caller = calling_unit(files[name], name, failure.error)
+                if new is None and why == SAME_CODE and caller is not None:
+                    # Twice unchanged where it is raised: the fault may be in what its caller hands it.
+                    pointed = partial(unit_of, raised_in=unit.qualname)
+                    new, why = self._rewrite_unit(system, name, files[name], caller, pointed, tries=1)
+                    what = f"{name}: {caller.qualname} (the caller of {unit.qualname})"
             else:
                 local = {n.split("/")[0].removesuffix(".py") for n in files}
                 for again in (False, True):

@@ -191,16 +191,12 @@ def _lines_in(error: str, name: str) -> list[int]:
     return found
 
 
-def failing_unit(code: str, name: str, error: str) -> Unit | None:
-    """The innermost function or method of ``code`` holding the last line the error points at."""
-    lines = _lines_in(error, name)
-    if not lines:
-        return None
+def _unit_at(code: str, line: int) -> Unit | None:
+    """The innermost function or method of ``code`` holding ``line``."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
         return None
-    line = lines[-1]
     best: tuple[ast.FunctionDef | ast.AsyncFunctionDef, str] | None = None
 
     def visit(node: ast.AST, prefix: str) -> None:
@@ -222,6 +218,35 @@ def failing_unit(code: str, name: str, error: str) -> Unit | None:
     end = node.end_lineno or node.lineno
     source = "\n".join(code.splitlines()[start - 1 : end]) + "\n"
     return Unit(qual, start, end, source)
+
+
+def failing_unit(code: str, name: str, error: str) -> Unit | None:
+    """The innermost function or method of ``code`` holding the last line the error points at."""
+    lines = _lines_in(error, name)
+    return _unit_at(code, lines[-1]) if lines else None
+
+
+def calling_unit(code: str, name: str, error: str) -> Unit | None:
+    """The function of ``code`` that called the failing one, where the traceback passes through
+    one: an error raised in a callee is often its caller's (a block handed a tensor of the wrong
+    width raises inside the block)."""
+    lines = _lines_in(error, name)
+    inner = failing_unit(code, name, error)
+    if inner is None:
+        return None
+    for line in reversed(lines):
+        if not inner.start <= line <= inner.end:
+            return _unit_at(code, line)
+    return None
+
+
+def _call_line(code: str, unit: Unit, name: str, error: str) -> str:
+    """ ", at line N: `x = self.block(x)`" for the line of ``unit`` the traceback passes through."""
+    source = code.splitlines()
+    for line in reversed(_lines_in(error, name)):
+        if unit.start <= line <= unit.end and 0 < line <= len(source):
+            return f", at line {line}: `{source[line - 1].strip()}`"
+    return ""
 
 
 _RAISED = re.compile(r"^(?:E\s+)?([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)\b.*)$", re.M)
@@ -287,12 +312,22 @@ def unit_ask(
     code: str = "",
     again: bool = False,
     tests: str = "",
+    raised_in: str = "",
 ) -> str:
+    """``raised_in``: where ``unit`` is the caller of the function that raised, that function's
+    name; the ask then points at the call."""
     parts = [f"`{unit.qualname}` in {name} fails. The error:\n{error}"]
     if tests:
         parts.append(f"The failing tests:\n```python\n{tests}\n```")
     if code and (where := pinpoint(code, name, error)):
         parts.append(where)
+    if raised_in:
+        call = _call_line(code, unit, name, error)
+        parts.append(
+            f"It is raised inside `{raised_in}`, which `{unit.qualname}` calls{call}; `{raised_in}` "
+            f"came back unchanged when asked, so what `{unit.qualname}` hands it is what is wrong. "
+            f"Fix what `{unit.qualname}` passes it."
+        )
     if shapes := explain_shapes(error):
         parts.append(shapes)
     if code and (cls := constructs_itself(code, unit.qualname)):
