@@ -53,6 +53,7 @@ UNGATED = GATED.replace("return x + self.alpha * self.drop(h)", "return x + self
 )
 RELU = GATED.replace("torch.nn.functional.gelu", "torch.relu")
 GATE_UNUSED = GATED.replace("return x + self.alpha * self.drop(h)", "return x + self.drop(h)")
+EXTRA_RELU = GATED.replace("self.w1(self.norm(x))", "self.w1(torch.relu(self.norm(x)))")
 NORM_LAST = GATED.replace(
     "h = self.w2(torch.nn.functional.gelu(self.w1(self.norm(x))))",
     "h = self.norm(self.w2(torch.nn.functional.gelu(self.w1(x))))",
@@ -139,12 +140,13 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, st
         "relu": RELU,
         "gate-unused": GATE_UNUSED,
         "norm-last": NORM_LAST,
+        "extra-relu": EXTRA_RELU,
     }
     return {n: paper_tests(repository(tmp, "layer", m, STEPS, SAID, n)) for n, m in methods.items()}
 
 
 def test_the_papers_block_passes_every_check(outcomes):
-    assert set(outcomes["gated"].values()) == {"passed"} and len(outcomes["gated"]) == 4, outcomes["gated"]
+    assert set(outcomes["gated"].values()) == {"passed"} and len(outcomes["gated"]) == 5, outcomes["gated"]
 
 
 def test_a_plain_mlp_block_is_rejected_for_its_missing_gate_and_residual(outcomes):
@@ -167,6 +169,12 @@ def test_a_block_without_its_gate_or_with_another_activation_or_order_is_rejecte
     relu = outcomes["relu"]["test_applies_the_papers_operations_in_order"]
     assert "applies GELU, but method.py never computes it" in relu
     assert "never takes part" in outcomes["gate-unused"]["test_learned_values_start_where_the_paper_says"]
+    extra = outcomes["extra-relu"]
+    assert extra["test_applies_the_papers_operations_in_order"] == "passed"  # LayerNorm, then GELU
+    assert (
+        "method.py applies relu, which none of the paper's steps apply (its nonlinearities: GELU)"
+        in extra["test_applies_no_nonlinearity_the_paper_does_not"]
+    )
     order = outcomes["norm-last"]["test_applies_the_papers_operations_in_order"]
     assert "the paper applies LayerNorm then GELU; method.py applies GELU then LayerNorm" in order
 

@@ -15,6 +15,9 @@ from torch.overrides import TorchFunctionMode
 PAPER = json.loads(Path(__file__).with_name("paper.json").read_text())
 METHOD = (Path(__file__).resolve().parents[1] / "method.py").resolve()
 ADD = {"add", "__add__", "__radd__", "add_", "__iadd__"}
+# Elementwise nonlinearities, as torch names the calls that compute them.
+NONLINEAR = {"relu", "relu_", "gelu", "sigmoid", "tanh", "silu", "elu", "selu", "leaky_relu", "softplus"}
+NONLINEAR |= {"mish", "hardswish", "hardsigmoid", "hardtanh", "relu6", "prelu", "celu", "logsigmoid"}
 
 
 def _in_method() -> bool:
@@ -85,6 +88,20 @@ def test_applies_the_papers_operations_in_order():
     want = [op["name"] for op in PAPER["operations"]]
     got = [name for _, name in sorted(placed)]
     assert got == want, f"the paper applies {' then '.join(want)}; method.py applies {' then '.join(got)}"
+
+
+PAPERS_NONLINEAR = {n for op in PAPER["operations"] for alt in op["ops"] for n in alt} & NONLINEAR
+
+
+@pytest.mark.skipif(not PAPERS_NONLINEAR, reason="the paper's steps apply no nonlinearity")
+def test_applies_no_nonlinearity_the_paper_does_not():
+    _, calls = traced()
+    extra = sorted({name for name, _ in calls if name in NONLINEAR} - PAPERS_NONLINEAR)
+    named = ", ".join(op["name"] for op in PAPER["operations"] if set(op["ops"][0]) & NONLINEAR)
+    assert not extra, (
+        f"method.py applies {', '.join(extra)}, which none of the paper's steps apply (its "
+        f"nonlinearities: {named})"
+    )
 
 
 @pytest.mark.skipif(not PAPER["learned"], reason="the paper states no learned value's start")
