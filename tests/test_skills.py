@@ -144,9 +144,10 @@ def materialize(
     return root
 
 
-def pytest_in(root: Path) -> subprocess.CompletedProcess[str]:
+def pytest_in(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """pytest in ``root`` (stopping at the first failure), or on ``args`` (paths, options) there."""
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(args or ["-x"])],
         cwd=root,
         capture_output=True,
         text=True,

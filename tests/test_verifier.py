@@ -8,7 +8,6 @@ network, the probe kinds' baselines, are in ``test_fingerprint.py``.)"""
 from __future__ import annotations
 
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 
 from smolab.skills import SkillLibrary
 
-from .test_skills import materialize
+from .test_skills import materialize, pytest_in
 
 HEAD = "import math\n\nimport torch\nfrom torch import nn\nfrom torch.nn import functional as F\n\n\n"
 
@@ -212,13 +211,7 @@ CASES: dict[str, tuple[str, str, str, str]] = {
 
 
 def check(root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_fidelity.py"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return pytest_in(root, "tests/test_fidelity.py")
 
 
 @pytest.fixture(scope="module")
