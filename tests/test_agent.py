@@ -40,7 +40,7 @@ class GrammarBackend(ScriptedBackend):
     supports_grammar = True
 
 
-def make(tmp_path: Path, replies, *, grammar: bool = False, window: int = 8192, **kw):
+def make(tmp_path: Path, replies, *, grammar: bool = False, window: int = 8192, task="the task", **kw):
     backend = (GrammarBackend if grammar else ScriptedBackend)(replies, context_window=window)
     model = ChatModel(backend, ChatDefaults(max_tokens=200))
     ws = tmp_path / "ws"
@@ -51,7 +51,7 @@ def make(tmp_path: Path, replies, *, grammar: bool = False, window: int = 8192, 
         load_settings(home=tmp_path / "home"),
         ws,
         tmp_path / "run",
-        task="the task",
+        task=task,
         options=options,
         **kw,
     )
@@ -167,7 +167,8 @@ def test_sensitive_actions_are_denied_without_a_person_and_recorded(tmp_path):
     run_task(session, "the task")
     observations = [s["observation"] for s in events(tmp_path, "step")[:4]]
     for obs, kind in zip(observations, ["network", "write_outside", "install", "delete"], strict=True):
-        assert "not allowed" in obs and f"--allow {kind}" in obs, obs
+        assert "denied" in obs and "asking again in this run is pointless" in obs, obs
+        assert f"--allow {kind}" in obs and "standard library" in obs, obs
     assert not outside.exists() and (ws / "keep.txt").read_text() == "precious"
     decisions = events(tmp_path, "approval")
     assert [d["action"]["kind"] for d in decisions] == ["network", "write_outside", "install", "delete"]
@@ -238,6 +239,102 @@ def test_a_repeating_agent_is_warned_then_stopped_as_stuck(tmp_path):
     guards = events(tmp_path, "guard")
     assert [g["action"] for g in guards] == ["warn", "stop"]
     assert "Repeating it will not help" in backend.history[3][0][-1].content  # the warning reached the model
+
+
+MEANS_TASK = "data.csv has columns a, b and c. Compute the mean of each column and write them to means.json"
+DATA = "a,b,c\n1,2,3\n3,4,5\n"
+MEANS = (
+    "import csv, json\nrows = list(csv.DictReader(open('data.csv')))\n"
+    "means = {k: sum(float(r[k]) for r in rows) / len(rows) for k in rows[0]}\n"
+)
+
+
+def test_a_false_claim_goes_back_to_the_model_which_then_does_the_work(tmp_path):
+    lie = step("Done.", 'final_answer("The means of a, b and c are stored in means.json")')
+    session, backend, ws = make(
+        tmp_path,
+        [
+            step("Compute.", MEANS + "print(means)"),
+            lie,
+            step("Write it.", MEANS + "json.dump(means, open('means.json', 'w'))\nprint('written')"),
+            lie,
+        ],
+        task=MEANS_TASK,
+    )
+    (ws / "data.csv").write_text(DATA)
+    outcome = run_task(session, MEANS_TASK)
+    assert outcome.status == "done" and outcome.steps == 4
+    assert json.loads((ws / "means.json").read_text()) == {"a": 2.0, "b": 3.0, "c": 4.0}
+    [check] = events(tmp_path, "check")
+    assert check["action"] == "retry" and check["step"] == 2
+    assert check["problems"][0] == "means.json does not exist in the workspace"
+    seen = backend.history[2][0][-1].content  # what the model read before its third step
+    assert "not accepted: means.json does not exist in the workspace" in seen
+
+
+def test_an_answer_that_keeps_failing_its_checks_never_ends_as_done(tmp_path):
+    lie = step("Done.", 'final_answer("I wrote the means to means.json")')
+    session, _, ws = make(tmp_path, [lie] * 5, task=MEANS_TASK)
+    (ws / "data.csv").write_text(DATA)
+    outcome = run_task(session, MEANS_TASK)
+    assert outcome.status == "unverified" and outcome.steps == 3
+    assert "means.json does not exist" in outcome.reason
+    assert [c["action"] for c in events(tmp_path, "check")] == ["retry", "retry", "stop"]
+    summary = (tmp_path / "run" / "summary.md").read_text()
+    assert "**Status:** unverified" in summary and "Answer given, not accepted" in summary
+    assert "## Answer\n" not in summary
+
+
+def test_a_users_own_final_check_runs_after_the_built_in_ones(tmp_path):
+    def positive(end):
+        return None if isinstance(end.answer, int) and end.answer > 0 else "the answer must be a positive int"
+
+    session, _, _ = make(
+        tmp_path,
+        [step("Guess.", "final_answer(-1)"), step("Again.", "final_answer(7)")],
+        options=AgentOptions(final_checks=[positive]),
+    )
+    outcome = run_task(session, "the task")
+    assert outcome.status == "done" and outcome.answer == 7
+    assert events(tmp_path, "check")[0]["problems"] == ["the answer must be a positive int"]
+
+
+def test_a_stuck_model_is_asked_once_for_the_answer_it_printed(tmp_path):
+    same = step("Compute.", "print(6 * 7)")
+    session, backend, _ = make(tmp_path, [same] * 4 + ["42"])
+    outcome = run_task(session, "What is 6 times 7?")
+    assert outcome.status == "done" and outcome.answer == "42" and outcome.steps == 4
+    assert "loop guard" in outcome.reason
+    [asked] = events(tmp_path, "final_question")
+    assert asked["answer"] == "42" and "repeating" in asked["reason"]
+    assert "reply with that answer alone" in backend.history[4][0][-1].content
+
+
+def test_a_stuck_model_without_an_answer_stays_stuck(tmp_path):
+    same = step("Try again.", "print(1 / 0)")
+    session, _, _ = make(tmp_path, [same] * 4 + ["NONE"])
+    outcome = run_task(session, "the task")
+    assert outcome.status == "stuck" and outcome.answer is None
+    assert events(tmp_path, "final_question")[0]["answer"] is None
+
+
+def test_a_denied_install_is_followed_by_the_standard_library(tmp_path):
+    session, _, ws = make(
+        tmp_path,
+        [
+            step("pandas first.", 'print(install_packages(["pandas"]))'),
+            step("Use csv instead.", MEANS + "json.dump(means, open('means.json', 'w'))\nprint(means)"),
+            step("Done.", 'final_answer("Saved the column means to means.json")'),
+        ],
+        task=MEANS_TASK,
+    )
+    (ws / "data.csv").write_text(DATA)
+    outcome = run_task(session, MEANS_TASK)
+    denied = events(tmp_path, "step")[0]["observation"]
+    assert "denied: install_packages would install packages (pandas)" in denied
+    assert "asking again in this run is pointless" in denied and "numpy" in denied
+    assert outcome.status == "done" and (ws / "means.json").is_file()
+    assert not events(tmp_path, "check")
 
 
 @pytest.mark.parametrize(
@@ -526,7 +623,7 @@ def test_mcp_tools_are_called_from_the_agents_code(tmp_path, mcp_server):
     obs = [s["observation"] for s in events(tmp_path, "step")]
     assert obs[0] == "42" and obs[1] == "6"
     assert "HostError" in obs[2] and "Error executing tool fail" in obs[2]
-    assert "not allowed" in obs[3] and "--allow destructive" in obs[3]
+    assert "denied" in obs[3] and "--allow destructive" in obs[3]
     assert "calc_add(a: int, b: int = 1): Add two integers." in backend.history[0][0][0].content
 
 
@@ -670,7 +767,7 @@ def test_notebook_shell_lines_run_through_the_shell_tool_and_its_approvals(tmp_p
     (ws / "seen.txt").write_text("x")
     run_task(session, "the task")
     obs = [s["observation"] for s in events(tmp_path, "step")]
-    assert "not allowed: shell would install packages (pip install pandas)" in obs[0]
+    assert "denied: shell would install packages (pip install pandas)" in obs[0]
     assert obs[1] == "exit code 0\nseen.txt"
     # the model is told what it can import, and what is not there
     assert "you can import " in (prompt := backend.history[0][0][0].content) and "numpy" in prompt

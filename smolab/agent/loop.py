@@ -16,11 +16,23 @@ from typing import Any, Literal
 
 from ..models import ChatModel, ContextLengthError, Message, ModelError, Usage
 from ..sandbox import ProcessSandbox
+from .checks import BUILT_IN, Ending, FinalCheck, Snapshot, run_checks, snapshot
 from .errors import RunFinishedError
 from .guards import CORRECTION, Budget, DoomLoop, Spend, exceeded, free
 from .memory import Memory, RunFolder, rebuild
 from .policy import KIND_HELP, Action, Decision, Policy
-from .prompt import FORMAT_CORRECTION, NEXT, RESUMED, observation, system_prompt, task_message
+from .prompt import (
+    FINAL_QUESTION,
+    FORMAT_CORRECTION,
+    NEXT,
+    REJECTED,
+    RESUMED,
+    answer_of,
+    importable,
+    observation,
+    system_prompt,
+    task_message,
+)
 from .step import GRAMMAR, Step, StepFormatError, parse_step, render_step, runaway, shell_escapes
 from .summary import write_summary
 from .tools.base import Tool, Toolbox, ToolCall, ToolError, make_tool
@@ -41,7 +53,8 @@ def _smolab_delete_guard(event, args, _os=__import__("os")):
 _sys.addaudithook(_smolab_delete_guard)
 """
 
-Status = Literal["done", "stuck", "budget", "format_error", "interrupted", "error"]
+Status = Literal["done", "unverified", "stuck", "budget", "format_error", "interrupted", "error"]
+"""``unverified``: the model gave an answer, but it still failed its checks after the retries."""
 NO_ANSWER = object()
 
 
@@ -59,6 +72,11 @@ class AgentOptions:
     keep_recent: int = 2
     """Steps kept whole when compacting."""
     thought_chars: int = 600
+    final_checks: list[FinalCheck] = field(default_factory=list)
+    """Checks of the user's run after the built-in ones (a file the task asks for exists and is
+    not empty, an action the answer claims left a trace)."""
+    max_rejections: int = 2
+    """Final answers sent back for failing a check before the run ends as ``unverified``."""
 
 
 @dataclass
@@ -101,6 +119,10 @@ class Agent:
         self.answer: Any = NO_ANSWER
         self._calls: list[ToolCall] = []
         self._format_errors = 0
+        self._rejections = 0
+        self._task = ""
+        self._before: Snapshot = {}
+        self._installed = importable()[0]
         self._clock_base = 0.0
         self._started = time.monotonic()
         if "final_answer" not in toolbox.tools:
@@ -174,9 +196,13 @@ class Agent:
             return
         if decision.feedback:
             raise ToolError(f"not done: the user declined {tool.name} and said: {decision.feedback}")
+        have = ", ".join(self._installed) or "no third-party package"
+        nobody = decision.by == "non-interactive"
+        who = "no one can approve that in this run" if nobody else "the user said no"
         raise ToolError(
-            f"not allowed: {tool.name} would {KIND_HELP[action.kind]} ({action.detail[:200]}), which needs "
-            f"a person's approval; do without it (a person can rerun with --allow {action.kind})"
+            f"denied: {tool.name} would {KIND_HELP[action.kind]} ({action.detail[:200]}) and {who}, "
+            f"so asking again in this run is pointless. Do without it: use Python's "
+            f"standard library and what is installed ({have}). A person can rerun with --allow {action.kind}."
         )
 
     # -- bookkeeping ---------------------------------------------------------------------
@@ -202,6 +228,9 @@ class Agent:
     # -- the loop ------------------------------------------------------------------------
 
     def start(self, task: str) -> Outcome:
+        self._task = task
+        self._before = snapshot(self.sandbox.workspace)
+        self.run.write("workspace-before.json", json.dumps(self._before))
         self._log({"type": "start", "task": task, "model": self.model.name})
         self.memory.add(0, Message("system", system_prompt(self.toolbox.describe())))
         self.memory.add(0, Message("user", task_message(task)))
@@ -218,6 +247,14 @@ class Agent:
         if not any(e.get("type") == "start" for e in events):
             raise RunFinishedError(f"{self.run.root} never started (its trajectory is empty); start it anew")
         self.memory = rebuild(events)
+        self._task = next(str(e.get("task", "")) for e in events if e.get("type") == "start")
+        before = self.run.root / "workspace-before.json"
+        self._before = (
+            {k: tuple(v) for k, v in json.loads(before.read_text()).items()}
+            if before.is_file()
+            else snapshot(self.sandbox.workspace)
+        )
+        self._rejections = sum(1 for e in events if e.get("type") == "check")
         steps = [e for e in events if e.get("type") == "step"]
         self.step_no = max((int(e["step"]) for e in steps), default=0)
         for e in steps:
@@ -313,7 +350,7 @@ class Agent:
             }
         )
         if self.answer is not NO_ANSWER:
-            return self._end("done", "final_answer called")
+            return self._finish("final_answer called")
         return self._guard(step, obs)
 
     def _guard(self, step: Step, obs: str) -> Outcome | None:
@@ -331,7 +368,7 @@ class Agent:
                     "reason": reason,
                 }
             )
-            return self._end("stuck", f"still repeating after a warning: {reason}")
+            return self._ask_final_answer(f"still repeating after a warning: {reason}")
         self.loop_guard.warned = True
         note = Message("user", CORRECTION.format(reason=reason))
         self.memory.add(self.step_no, note)
@@ -370,6 +407,63 @@ class Agent:
                 f"{self._format_errors} replies in a row held no code block; try a larger model",
             )
         return None
+
+    # -- the answer ----------------------------------------------------------------------
+
+    def _ending(self) -> Ending:
+        steps = [e for e in self.run.events() if e.get("type") == "step"]
+        return Ending(self._task, self.answer, self.sandbox.workspace, self._before, steps)
+
+    def _finish(self, how: str) -> Outcome | None:
+        """End as done if the answer passes its checks; else send the problems back (the run
+        goes on) or, once the retries are spent, end as unverified."""
+        problems = run_checks(self._ending(), [*BUILT_IN, *self.options.final_checks])
+        if not problems:
+            return self._end("done", how)
+        self._rejections += 1
+        found = "; ".join(problems)
+        if self._rejections > self.options.max_rejections:
+            self._log({"type": "check", "step": self.step_no, "problems": problems, "action": "stop"})
+            return self._end("unverified", f"the final answer failed its checks: {found}")
+        note = Message("user", REJECTED.format(problems=found))
+        self.memory.add(self.step_no, note)
+        self._log(
+            {
+                "type": "check",
+                "step": self.step_no,
+                "answer": self.answer,
+                "problems": problems,
+                "action": "retry",
+                "messages": [note.to_dict()],
+            }
+        )
+        self.answer = NO_ANSWER
+        return None
+
+    def _ask_final_answer(self, reason: str) -> Outcome:
+        """A run the loop guard stops may have found the answer and never said it: one short
+        question for it, recorded as such; what it gets still has to pass the checks."""
+        ask = Message("user", FINAL_QUESTION)
+        reply = self.model.chat([*self._fit(), ask], max_tokens=120, temperature=0)
+        self.spend.add(reply.usage, self.price)
+        answer = answer_of(reply.text)
+        self._log(
+            {
+                "type": "final_question",
+                "step": self.step_no,
+                "reason": reason,
+                "reply": reply.text,
+                "answer": answer,
+            }
+        )
+        if answer is None:
+            return self._end("stuck", reason)
+        self.answer = answer
+        problems = run_checks(self._ending(), [*BUILT_IN, *self.options.final_checks])
+        if problems:
+            found = "; ".join(problems)
+            return self._end("stuck", f"{reason}; the answer asked for then failed its checks: {found}")
+        return self._end("done", f"answer asked for after the loop guard stopped the run ({reason})")
 
     # -- context -------------------------------------------------------------------------
 

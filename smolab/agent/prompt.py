@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
+import re
+from typing import Any
 
 from ..sandbox import RunResult
 from ..stack import ml_stack
@@ -30,6 +33,35 @@ FORMAT_CORRECTION = (
 NEXT = "(If this answers the task, call final_answer with it.)"
 """Appended to an observation with output: small models otherwise compute the answer, print
 it, and compute it again."""
+
+REJECTED = (
+    "Your final answer was not accepted: {problems}. Do what the task asks in a step that runs, "
+    "check the result, then call final_answer again."
+)
+
+FINAL_QUESTION = (
+    "The run stops here: the last steps repeat themselves. If the steps above found the answer to "
+    "the task, reply with that answer alone on one line. If they did not, reply NONE."
+)
+
+
+def answer_of(reply: str) -> Any:
+    """The answer in a reply to FINAL_QUESTION, or None when it has none. A model that answers
+    with a step gets the value its ``final_answer(...)`` call names; any other step is no answer."""
+    call = re.search(r"final_answer\((.+?)\)\s*(?:```|$)", reply, re.S | re.M)
+    if call:
+        try:
+            return ast.literal_eval(call.group(1).strip())
+        except (ValueError, SyntaxError):
+            return None
+    if "```" in reply or reply.lstrip().lower().startswith("thought:"):
+        return None
+    text = reply.strip().strip("`").strip()
+    text = re.sub(r"^(?:final )?answer\s*:\s*", "", text, flags=re.I).strip()
+    if not text or re.fullmatch(r"none\W*", text, re.I):
+        return None
+    return text.splitlines()[0].strip()[:500]
+
 
 RESUMED = (
     "The session was restarted: variables from earlier steps are gone, files in the workspace "

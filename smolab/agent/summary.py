@@ -30,6 +30,8 @@ def write_summary(run: RunFolder, outcome: Outcome) -> str:
     ]
     if outcome.status == "done":
         lines += ["## Answer", "", _answer(outcome.answer), ""]
+    elif outcome.answer is not None:
+        lines += ["## Answer given, not accepted", "", _answer(outcome.answer), ""]
     lines += ["## What was done", ""]
     for e in steps:
         mark = "ok" if e.get("status") == "ok" else e.get("status", "?")
@@ -61,7 +63,10 @@ def write_summary(run: RunFolder, outcome: Outcome) -> str:
     if outcome.status != "done":
         lines += ["", "## What is left", ""]
         last = steps[-1] if steps else None
-        lines.append("The task is not finished; no final answer was given.")
+        if outcome.status == "unverified":
+            lines.append("The task is not finished: the answer above failed its checks (see the status).")
+        else:
+            lines.append("The task is not finished; no final answer was given.")
         if last is not None:
             lines.append(f"The last step was: {last.get('thought') or '(no thought)'}")
             obs = (last.get("observation") or "").strip().splitlines()
