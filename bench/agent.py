@@ -9,13 +9,16 @@ overhead   framework time per step, model time excluded: both agents are driven 
            includes its real isolation (a bubblewrap sandbox, tools called back over a pipe,
            a trajectory line per step); smolagents runs the code in-process with its AST
            interpreter.
-tasks      with an embedded model, 10 small tasks the project wrote (bench/agent_tasks.py):
-           how often a step parses, how often the task ends with a correct result, steps and
-           seconds per task; and the parse rate of smolagents' CodeAgent driven by the same
-           model through the same tasks.
+tasks      with an embedded model, 30 tasks the project wrote (bench/agenttasks/) in three
+           tiers of ten: questions, files and data, ML work (train to an accuracy, implement
+           from a docstring, fix a diverging loop or a crash, a data loader, a reproduced
+           repository's failing test). Each result is checked on disk or by running it,
+           never by the answer's words. Per tier: tasks correct, runs that ended as done
+           while their check fails, steps parsed, steps and seconds per task; with --peer the
+           same for smolagents' CodeAgent driven by the same model.
 
     .venv/bin/python bench/agent.py overhead
-    .venv/bin/python bench/agent.py tasks --model qwen2.5-coder-0.5b [--only 3] [--peer]
+    .venv/bin/python bench/agent.py tasks [--model qwen2.5-coder-0.5b] [--only ml fix-test] [--peer]
 """
 
 from __future__ import annotations
@@ -211,10 +214,10 @@ def main() -> None:
     o = sub.add_parser("overhead")
     o.add_argument("--reps", type=int, default=5)
     t = sub.add_parser("tasks")
-    t.add_argument("--model", default="qwen2.5-coder-0.5b")
-    t.add_argument("--only", type=int, default=None, help="run the first N tasks")
+    t.add_argument("--model", default="qwen2.5-coder-1.5b")
+    t.add_argument("--only", nargs="*", default=None, help="tiers (questions, files, ml) or task names")
     t.add_argument("--peer", action="store_true", help="also drive smolagents' CodeAgent with the model")
-    t.add_argument("--max-steps", type=int, default=6)
+    t.add_argument("--max-steps", type=int, default=10)
     args = parser.parse_args()
     if args.what == "overhead":
         overhead(args.reps)

@@ -1,155 +1,19 @@
-"""Ten small tasks for the agent benchmark, each with its files and a check of the result,
-run with an embedded model through smolab's agent and (``--peer``) smolagents' CodeAgent."""
+"""Runs the agent benchmark's thirty tasks (``agenttasks``: questions, files and data, ML work)
+with an embedded model through smolab's agent and (``--peer``) smolagents' CodeAgent, and
+prints one table per tier and a total."""
 
 from __future__ import annotations
 
 import json
-import math
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agenttasks import TASKS, TIERS, Task
 from rich.console import Console
 from rich.table import Table
-
-Check = Callable[[Any, Path], bool]
-
-
-@dataclass
-class Task:
-    name: str
-    prompt: str
-    files: dict[str, str] = field(default_factory=dict)
-    check: Check = lambda answer, ws: False
-
-
-def _num(x: Any) -> float | None:
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return None
-
-
-def _close(x: Any, want: float, tol: float = 1e-6) -> bool:
-    v = _num(x)
-    return v is not None and math.isclose(v, want, rel_tol=tol, abs_tol=tol)
-
-
-def _means_ok(answer: Any, ws: Path) -> bool:
-    want = {"a": 2.5, "b": 25.0, "c": 0.5}
-    found = answer
-    if not isinstance(found, dict) and (ws / "means.json").exists():
-        try:
-            found = json.loads((ws / "means.json").read_text())
-        except ValueError:
-            return False
-    return isinstance(found, dict) and all(_close(found.get(k), v) for k, v in want.items())
-
-
-def _fixed(answer: Any, ws: Path) -> bool:
-    r = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", str(ws)], capture_output=True, timeout=120, cwd=ws
-    )
-    return r.returncode == 0
-
-
-def _prime_ok(answer: Any, ws: Path) -> bool:
-    code = (
-        "import sys; sys.path.insert(0, '.'); from utils import is_prime; "
-        "assert [n for n in range(30) if is_prime(n)] == [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]"
-    )
-    return (
-        subprocess.run([sys.executable, "-c", code], cwd=ws, capture_output=True, timeout=60).returncode == 0
-    )
-
-
-def _renamed(answer: Any, ws: Path) -> bool:
-    out = ws / "out.csv"
-    return out.exists() and out.read_text().splitlines()[:2] == ["id,value", "1,10"]
-
-
-def _lr(answer: Any, ws: Path) -> bool:
-    text = (ws / "config.yaml").read_text()
-    return "lr: 0.001" in text and "epochs: 5" in text
-
-
-TASKS = [
-    Task(
-        "csv-means",
-        "data.csv has numeric columns a, b, c. Compute the mean of each column and give them as a dict "
-        "{column: mean} with final_answer.",
-        {"data.csv": "a,b,c\n1,10,0\n2,20,1\n3,30,0\n4,40,1\n"},
-        _means_ok,
-    ),
-    Task(
-        "count-lines",
-        "How many lines does notes.txt have? Answer with the number.",
-        {"notes.txt": "".join(f"note {i}\n" for i in range(37))},
-        lambda a, ws: _close(a, 37),
-    ),
-    Task(
-        "fix-test",
-        "The test in test_calc.py fails. Fix the bug in calc.py so that it passes.",
-        {
-            "calc.py": "def add(a, b):\n    return a - b\n",
-            "test_calc.py": "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n",
-        },
-        _fixed,
-    ),
-    Task(
-        "top-word",
-        "Which word occurs most often in text.txt? Answer with the word.",
-        {"text.txt": "the cat and the dog and the bird saw a cat\n"},
-        lambda a, ws: str(a).strip().lower() == "the",
-    ),
-    Task(
-        "filter-json",
-        "records.json holds a list of {name, score}. Give the names with a score above 50, sorted "
-        "alphabetically, as a list with final_answer.",
-        {
-            "records.json": json.dumps(
-                [{"name": n, "score": s} for n, s in [("eve", 70), ("bob", 40), ("al", 90)]]
-            )
-        },
-        lambda a, ws: a == ["al", "eve"],
-    ),
-    Task(
-        "sum-squares",
-        "Compute the sum of the squares of the integers from 1 to 100 and give it with final_answer.",
-        {},
-        lambda a, ws: _close(a, 338350),
-    ),
-    Task(
-        "fit-line",
-        "points.csv holds x,y points on a line. Fit y = w*x + b by least squares and give w "
-        "with final_answer.",
-        {"points.csv": "x,y\n" + "".join(f"{x},{3 * x + 2}\n" for x in range(10))},
-        lambda a, ws: _close(a, 3.0, 1e-3),
-    ),
-    Task(
-        "write-function",
-        "Create utils.py with a function is_prime(n) that returns True when n is a prime number.",
-        {},
-        _prime_ok,
-    ),
-    Task(
-        "rename-column",
-        "In table.csv rename the column 'val' to 'value' and save the result as out.csv.",
-        {"table.csv": "id,val\n1,10\n2,20\n"},
-        _renamed,
-    ),
-    Task(
-        "edit-config",
-        "In config.yaml set the learning rate lr to 0.001; keep everything else.",
-        {"config.yaml": "lr: 0.1\nepochs: 5\n"},
-        _lr,
-    ),
-]
 
 
 @dataclass
@@ -159,11 +23,14 @@ class Result:
     replies: int
     parsed: int
     seconds: float
+    done: bool
+    """The agent said it finished (smolab: status done; smolagents: it returned an answer)."""
 
 
 def _workspace(task: Task) -> Path:
     ws = Path(tempfile.mkdtemp(prefix=f"bench-{task.name}-"))
     for name, text in task.files.items():
+        (ws / name).parent.mkdir(parents=True, exist_ok=True)
         (ws / name).write_text(text)
     return ws
 
@@ -188,7 +55,7 @@ def run_smolab(model: Any, task: Task, max_steps: int) -> Result:
         ok = task.check(outcome.answer, ws)
     except Exception:
         ok = False
-    return Result(ok, outcome.steps, replies, parsed, seconds)
+    return Result(ok, outcome.steps, replies, parsed, seconds, outcome.status == "done")
 
 
 def run_smolagents(model: Any, task: Task, max_steps: int) -> Result:
@@ -212,6 +79,16 @@ def run_smolagents(model: Any, task: Task, max_steps: int) -> Result:
             "re",
             "os",
             "subprocess",
+            "datetime",
+            "random",
+            "pathlib",
+            "io",
+            "numpy",
+            "numpy.*",
+            "torch",
+            "torch.*",
+            "sklearn",
+            "sklearn.*",
         ],
     )
     prompt = f"{task.prompt} The files are in the folder {ws}; write files there too."
@@ -227,7 +104,7 @@ def run_smolagents(model: Any, task: Task, max_steps: int) -> Result:
         ok = task.check(answer, ws)
     except Exception:
         ok = False
-    return Result(ok, len(steps), len(steps), len(steps) - bad, seconds)
+    return Result(ok, len(steps), len(steps), len(steps) - bad, seconds, answer is not None)
 
 
 class PeerModel:
@@ -269,38 +146,39 @@ class PeerModel:
         return _Peer()
 
 
-def run_tasks(model_name: str, only: int | None, peer: bool, max_steps: int) -> None:
+def run_tasks(model_name: str, only: list[str] | None, peer: bool, max_steps: int) -> None:
     from smolab.config import load_settings
     from smolab.models import load_model
 
     model = load_model(model_name, load_settings(temperature=0.0))
-    tasks = TASKS[:only] if only else TASKS
-    rows: dict[str, list[Result]] = {"smolab": []}
-    if peer:
-        rows["smolagents CodeAgent"] = []
+    tasks = [t for t in TASKS if not only or t.tier in only or t.name in only]
+    agents = {"smolab": run_smolab, **({"smolagents CodeAgent": run_smolagents} if peer else {})}
+    rows: dict[str, list[tuple[Task, Result]]] = {name: [] for name in agents}
     console = Console()
     for task in tasks:
-        r = run_smolab(model, task, max_steps)
-        rows["smolab"].append(r)
-        line = (
-            f"{task.name:15} smolab {'ok ' if r.ok else 'no '} {r.parsed}/{r.replies} parsed {r.seconds:.0f}s"
-        )
-        if peer:
-            p = run_smolagents(model, task, max_steps)
-            rows["smolagents CodeAgent"].append(p)
-            line += f" | smolagents {'ok ' if p.ok else 'no '} {p.parsed}/{p.replies} parsed {p.seconds:.0f}s"
+        line = f"{task.tier:9} {task.name:22}"
+        for name, run in agents.items():
+            r = run(model, task, max_steps)
+            rows[name].append((task, r))
+            mark = "ok " if r.ok else ("FALSE DONE" if r.done else "no ")
+            line += f" | {name.split()[0]} {mark} {r.steps} steps {r.seconds:.0f}s"
         console.print(line, highlight=False)
-    table = Table(title=f"{len(tasks)} small tasks, {model.name}, at most {max_steps} steps each")
-    for col in ("agent", "steps parsed", "tasks correct", "steps / task", "s / task"):
-        table.add_column(col, justify="left" if col == "agent" else "right")
+    table = Table(title=f"{len(tasks)} tasks, {model.name}, at most {max_steps} steps each")
+    for col in ("agent", "tier", "correct", "done but wrong", "steps parsed", "steps / task", "s / task"):
+        table.add_column(col, justify="left" if col in ("agent", "tier") else "right")
     for name, results in rows.items():
-        replies = sum(r.replies for r in results)
-        parsed = sum(r.parsed for r in results)
-        table.add_row(
-            name,
-            f"{parsed}/{replies} ({100 * parsed / max(replies, 1):.0f}%)",
-            f"{sum(r.ok for r in results)}/{len(results)}",
-            f"{sum(r.steps for r in results) / len(results):.1f}",
-            f"{sum(r.seconds for r in results) / len(results):.0f}",
-        )
+        for tier in [*TIERS, "all"]:
+            got = [r for t, r in results if tier in ("all", t.tier)]
+            if not got:
+                continue
+            replies = sum(r.replies for r in got)
+            table.add_row(
+                name,
+                tier,
+                f"{sum(r.ok for r in got)}/{len(got)}",
+                str(sum(r.done and not r.ok for r in got)),
+                f"{sum(r.parsed for r in got)}/{replies}",
+                f"{sum(r.steps for r in got) / len(got):.1f}",
+                f"{sum(r.seconds for r in got) / len(got):.0f}",
+            )
     console.print(table)
