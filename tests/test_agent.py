@@ -307,7 +307,18 @@ def test_a_stuck_model_is_asked_once_for_the_answer_it_printed(tmp_path):
     assert "loop guard" in outcome.reason
     [asked] = events(tmp_path, "final_question")
     assert asked["answer"] == "42" and "repeating" in asked["reason"]
-    assert "reply with that answer alone" in backend.history[4][0][-1].content
+    asked_with = backend.history[4][0]
+    assert len(asked_with) == 1 and "Task: What is 6 times 7?\n" in asked_with[0].content
+    assert "- 42\n" in asked_with[0].content and "reply with the answer alone" in asked_with[0].content
+
+
+def test_an_answer_the_outputs_do_not_show_is_not_taken(tmp_path):
+    same = step("Try again.", "print(1 / 0)")
+    session, _, _ = make(tmp_path, [same] * 4 + ["42"])
+    outcome = run_task(session, "What is 6 times 7?")
+    assert outcome.status == "stuck" and outcome.answer is None
+    [asked] = events(tmp_path, "final_question")
+    assert asked["reply"] == "42" and asked["answer"] is None
 
 
 def test_a_stuck_model_without_an_answer_stays_stuck(tmp_path):

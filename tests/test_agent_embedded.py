@@ -48,3 +48,23 @@ def test_the_default_model_computes_and_answers(real_settings, tmp_path):
     outcome, events = _run(model, tmp_path, max_steps=4, task=task)
     assert outcome.status == "done", outcome
     assert str(outcome.answer).strip() == "338350"
+
+
+def test_a_stuck_run_gets_its_answer_from_the_embedded_model_when_asked(real_settings, tmp_path):
+    """The steps are scripted to repeat themselves; the question after the loop guard's stop
+    goes to the real model, which must read the answer off the steps it printed."""
+    from smolab.models import ChatDefaults, ChatModel, ScriptedBackend
+
+    greedy = real_settings.model_copy(update={"temperature": 0.0})
+    real = load_model("qwen2.5-coder-0.5b", greedy)
+
+    def ask_real(messages, params):
+        return real.chat(list(messages), max_tokens=params.max_tokens, temperature=0).text
+
+    same = "Thought: Multiply.\n```python\nprint(6 * 7)\n```"
+    scripted = ScriptedBackend([same] * 4, context_window=real.context_window, fallback=ask_real)
+    model = ChatModel(scripted, ChatDefaults(max_tokens=200))
+    outcome, events = _run(model, tmp_path, max_steps=8, task="What is 6 times 7? Give the number.")
+    [asked] = [e for e in events if e["type"] == "final_question"]
+    assert asked["answer"] is not None and str(asked["answer"]).strip().rstrip(".") == "42", asked
+    assert outcome.status == "done" and outcome.steps == 4

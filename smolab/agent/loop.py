@@ -22,14 +22,15 @@ from .guards import CORRECTION, Budget, DoomLoop, Spend, exceeded, free
 from .memory import Memory, RunFolder, rebuild
 from .policy import KIND_HELP, Action, Decision, Policy
 from .prompt import (
-    FINAL_QUESTION,
     FORMAT_CORRECTION,
     NEXT,
     REJECTED,
     RESUMED,
     answer_of,
+    final_question,
     importable,
     observation,
+    read_off,
     system_prompt,
     task_message,
 )
@@ -441,12 +442,17 @@ class Agent:
         return None
 
     def _ask_final_answer(self, reason: str) -> Outcome:
-        """A run the loop guard stops may have found the answer and never said it: one short
-        question for it, recorded as such; what it gets still has to pass the checks."""
-        ask = Message("user", FINAL_QUESTION)
-        reply = self.model.chat([*self._fit(), ask], max_tokens=120, temperature=0)
+        """A run the loop guard stops may have printed the answer and never given it: one short
+        question over the task and the last outputs, recorded as such. The answer must be read
+        off those outputs and still pass the checks."""
+        steps = [e for e in self.run.events() if e.get("type") == "step"]
+        outputs = list(dict.fromkeys(str(e.get("observation", "")) for e in steps[-3:]))
+        ask = Message("user", final_question(self._task, outputs))
+        reply = self.model.chat([ask], max_tokens=60, temperature=0)
         self.spend.add(reply.usage, self.price)
         answer = answer_of(reply.text)
+        if answer is not None and not read_off(answer, outputs):
+            answer = None
         self._log(
             {
                 "type": "final_question",

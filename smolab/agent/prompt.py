@@ -40,9 +40,23 @@ REJECTED = (
 )
 
 FINAL_QUESTION = (
-    "The run stops here: the last steps repeat themselves. If the steps above found the answer to "
-    "the task, reply with that answer alone on one line. If they did not, reply NONE."
+    "Task: {task}\nThe last outputs of the code run for it:\n{outputs}\n\n"
+    "Reply NONE if these outputs do not answer the task. Otherwise reply with the answer alone on one line."
 )
+"""Self-contained and short: small models asked over the whole conversation, or with NONE as
+the last word of the ask, answer NONE even when the outputs hold the answer."""
+
+
+def final_question(task: str, outputs: list[str]) -> str:
+    shown = "\n".join(f"- {clip(o.strip(), 300)}" for o in outputs)
+    return FINAL_QUESTION.format(task=task, outputs=shown)
+
+
+def read_off(answer: Any, outputs: list[str]) -> bool:
+    """The answer appears in the outputs (case and surrounding quotes aside): an answer asked
+    for after the guard must be read off what the code printed, not made up."""
+    text = str(answer).strip().strip("'\"`.").lower()
+    return bool(text) and any(text in o.lower() for o in outputs)
 
 
 def answer_of(reply: str) -> Any:
