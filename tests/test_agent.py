@@ -374,6 +374,49 @@ def test_money_budget_uses_the_models_prices(tmp_path):
     assert outcome.status == "budget" and "money" in outcome.reason and outcome.steps == 3
 
 
+def test_a_money_budget_on_a_model_without_a_price_refuses_to_start(tmp_path, monkeypatch):
+    from smolab.agent import AgentSetupError
+    from smolab.agent.build import price_of
+    from smolab.models.hosted import LiteLLMBackend
+    from smolab.models.openai_compat import OpenAICompatBackend
+
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    listed = ChatModel(LiteLLMBackend("openai/gpt-4o-mini"), ChatDefaults())
+    assert price_of(listed) is not None
+    for backend in (
+        LiteLLMBackend("openai/no-such-model-anywhere"),
+        OpenAICompatBackend("http://127.0.0.1:9/v1"),
+    ):
+        unpriced = ChatModel(backend, ChatDefaults())
+        assert price_of(unpriced) is None
+        with pytest.raises(AgentSetupError, match="--max-cost cannot be kept"):
+            build(
+                unpriced,
+                load_settings(home=tmp_path / "home"),
+                tmp_path / "ws",
+                tmp_path / "run",
+                task="t",
+                options=AgentOptions(budget=Budget(max_cost=1.0)),
+            )
+        assert not (tmp_path / "run").exists()
+
+
+def test_a_sandbox_that_cannot_define_the_tools_is_a_one_line_error(tmp_path):
+    from smolab.agent import AgentError
+
+    session, _, _ = make(tmp_path, [step("x", "final_answer(1)")])
+    real = session.agent.sandbox.run_python
+
+    def broken(code, timeout=None):
+        return real(
+            "raise ImportError('no module named torch_cluster')" if "_smolab_delete_guard" in code else code
+        )
+
+    session.agent.sandbox.run_python = broken
+    with pytest.raises(AgentError, match="could not define the agent's tools .*torch_cluster"):
+        run_task(session, "the task")
+
+
 def test_step_timeout_stops_runaway_code_and_the_session_goes_on(tmp_path):
     session, _, _ = make(
         tmp_path,

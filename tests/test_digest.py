@@ -314,3 +314,19 @@ def test_an_algorithm_box_read_as_fragments_gives_no_key_equation():
         )
     )
     assert found == [displays[0]]
+
+
+def test_an_overview_question_that_does_not_fit_is_skipped_but_a_failing_model_stops_the_digest():
+    from smolab.models import ContextLengthError
+    from smolab.models.errors import PermanentAPIError
+    from smolab.paper.digest import ask_overview
+
+    too_long = ContextLengthError(9000, 70, 4096, "a small model")
+    m, _ = model(too_long, "A six-layer encoder.", "- attention\n- feed-forward")
+    got = ask_overview(m, paper())
+    assert got["problem"] == "" and got["architecture"] == "A six-layer encoder."
+    assert got["method_steps"] == ["attention", "feed-forward"]
+    refused = PermanentAPIError("the provider refused the request: the key is revoked", status=401)
+    m, _ = model(refused)
+    with pytest.raises(PermanentAPIError):
+        ask_overview(m, paper())

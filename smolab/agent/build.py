@@ -54,10 +54,16 @@ def check_setup(settings: Settings, allow: list[str] | None, tools: list[str] | 
         raise AgentSetupError(str(err)) from None
 
 
-def price_of(model: ChatModel) -> Callable[[Usage], float]:
-    remote = getattr(model.backend, "remote_model", None) or getattr(model.backend, "model", None)
-    if type(model.backend).__name__ == "LiteLLMBackend" and isinstance(remote, str):
-        return litellm_price(remote)
+def price_of(model: ChatModel) -> Callable[[Usage], float] | None:
+    """What a call costs: litellm's price list for hosted models, nothing for local ones, and
+    None where smolab cannot know (a model litellm does not list, an OpenAI-compatible server)."""
+    from ..models.hosted import LiteLLMBackend
+    from ..models.openai_compat import OpenAICompatBackend
+
+    if isinstance(model.backend, LiteLLMBackend):
+        return litellm_price(model.backend.model)
+    if isinstance(model.backend, OpenAICompatBackend):
+        return None
     return free
 
 
@@ -87,6 +93,12 @@ def build(
     workspace.mkdir(parents=True, exist_ok=True)
     limits = limits or Limits(timeout=options.step_timeout, cpu_seconds=None, session_cpu_seconds=None)
     budget = options.budget
+    price = price_of(model)
+    if price is None and budget.max_cost is not None:
+        raise AgentSetupError(
+            f"--max-cost cannot be kept: smolab has no price for {model.name}; "
+            "bound the run with --max-tokens instead"
+        )
     if task is not None:
         if run_dir.exists():
             raise AgentSetupError(
@@ -138,7 +150,7 @@ def build(
         sandbox = ProcessSandbox(workspace, limits, isolation)
         closers.append(sandbox.close)
         policy = Policy(approver=approver, allow=allowed)
-        agent = Agent(model, toolbox, sandbox, run, policy, options, price_of(model), on_event)
+        agent = Agent(model, toolbox, sandbox, run, policy, options, price or free, on_event)
         session = Session(agent, closers)
         return session
     except BaseException:

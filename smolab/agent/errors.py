@@ -5,7 +5,8 @@
     AgentError
     ├── AgentSetupError    bad agent settings: a tool that cannot load, an unknown approval kind
     ├── RunNotFoundError   --resume named something that is not an agent run
-    └── RunFinishedError   --resume named a run that has nothing left to do
+    ├── RunFinishedError   --resume named a run that has nothing left to do
+    └── SandboxSetupError  the sandbox session could not be prepared for the run
 """
 
 from __future__ import annotations
@@ -27,3 +28,7 @@ class RunNotFoundError(AgentError):
 
 class RunFinishedError(AgentError):
     exit_code = 2
+
+
+class SandboxSetupError(AgentError):
+    """The sandbox started but the run's prelude (tools, imports, guards) failed in it."""

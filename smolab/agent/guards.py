@@ -104,18 +104,20 @@ def free(usage: Usage) -> float:
     return 0.0
 
 
-def litellm_price(model: str) -> Callable[[Usage], float]:
-    """The hosted model's price per call, from litellm's bundled price list (0 when unlisted)."""
+def litellm_price(model: str) -> Callable[[Usage], float] | None:
+    """The hosted model's price per call, from litellm's bundled price list; None when the list
+    does not have the model (a money budget could then never be reached)."""
+    try:
+        import litellm
+
+        litellm.cost_per_token(model=model, prompt_tokens=1, completion_tokens=1)
+    except Exception:
+        return None
 
     def price(usage: Usage) -> float:
-        try:
-            import litellm
-
-            p, c = litellm.cost_per_token(
-                model=model, prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens
-            )
-        except Exception:
-            return 0.0
+        p, c = litellm.cost_per_token(
+            model=model, prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens
+        )
         return float(p + c)
 
     return price

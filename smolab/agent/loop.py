@@ -17,7 +17,7 @@ from typing import Any, Literal
 from ..models import ChatModel, ContextLengthError, Message, ModelError, Usage
 from ..sandbox import ProcessSandbox
 from .checks import BUILT_IN, Ending, FinalCheck, Snapshot, run_checks, snapshot
-from .errors import RunFinishedError
+from .errors import RunFinishedError, SandboxSetupError
 from .guards import CORRECTION, Budget, DoomLoop, Spend, exceeded, free
 from .memory import Memory, RunFolder, rebuild
 from .policy import KIND_HELP, Action, Decision, Policy
@@ -224,7 +224,11 @@ class Agent:
         )
         r = self.sandbox.run_python(setup, timeout=60)
         if not r.ok:
-            raise RuntimeError(f"the sandbox could not define the tools: {r.stderr.strip()[-300:]}")
+            last = (r.stderr.strip().splitlines() or [r.message or r.status])[-1][:300]
+            raise SandboxSetupError(
+                f"the sandbox could not define the agent's tools ({last}); "
+                "check `smolab sandbox` and the --tools given"
+            )
 
     # -- the loop ------------------------------------------------------------------------
 

@@ -16,8 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from ..errors import SmolabError
-from ..models import ChatModel, Message, StructuredOutputError
+from ..models import ChatModel, ContextLengthError, Message, StructuredOutputError
 from .context import learned_symbols, sentences
 from .errors import PaperError
 from .model import Algorithm, Equation, Paper
@@ -596,8 +595,8 @@ def _ask(model: ChatModel, context: str, question: str, max_tokens: int) -> str:
             max_tokens=max_tokens,
             temperature=0.0,
         )
-    except SmolabError:
-        return ""
+    except ContextLengthError:
+        return ""  # this question's text does not fit: the digest goes on without its answer
     return reply.text.strip()
 
 
