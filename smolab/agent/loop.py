@@ -11,8 +11,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from ..models import ChatModel, ContextLengthError, Message, ModelError, Usage
 from ..sandbox import ProcessSandbox
@@ -20,6 +19,7 @@ from .checks import BUILT_IN, Ending, FinalCheck, Snapshot, run_checks, snapshot
 from .errors import RunFinishedError, SandboxSetupError
 from .guards import CORRECTION, Budget, DoomLoop, Spend, exceeded, free
 from .memory import Memory, RunFolder, rebuild
+from .outcome import Outcome, Status
 from .policy import KIND_HELP, Action, Decision, Policy
 from .prompt import (
     FORMAT_CORRECTION,
@@ -54,8 +54,6 @@ def _smolab_delete_guard(event, args, _os=__import__("os")):
 _sys.addaudithook(_smolab_delete_guard)
 """
 
-Status = Literal["done", "unverified", "stuck", "budget", "format_error", "interrupted", "error"]
-"""``unverified``: the model gave an answer, but it still failed its checks after the retries."""
 NO_ANSWER = object()
 
 
@@ -78,16 +76,6 @@ class AgentOptions:
     not empty, an action the answer claims left a trace)."""
     max_rejections: int = 2
     """Final answers sent back for failing a check before the run ends as ``unverified``."""
-
-
-@dataclass
-class Outcome:
-    status: Status
-    reason: str
-    answer: Any = None
-    steps: int = 0
-    spend: Spend = field(default_factory=Spend)
-    run_dir: Path | None = None
 
 
 StepObserver = Callable[[dict[str, Any]], None]

@@ -5,11 +5,10 @@ was the model's."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .loop import Outcome
-    from .memory import RunFolder
+from .memory import RunFolder
+from .outcome import Outcome
 
 WRITES = {"write_file", "edit_file", "delete_file"}
 

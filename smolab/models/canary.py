@@ -250,35 +250,10 @@ class BuildCheck:
         # the load that follows says why, in its own words.
 
 
-def check() -> int:
-    """The set-up's check: the canary with the smallest embedded model, one line, exit 0 or 1."""
-    from ..config import load_settings
-    from .loader import canary_model, store_for
-
-    settings = load_settings()
-    model = canary_model(store_for(settings))
-    if model is None:
-        print("error: the smallest embedded model is not installed; run ./install.sh", file=sys.stderr)
-        return 1
-    result = run_canary(model)
-    if not result.ok:
-        print(f"error: {result.reason}", file=sys.stderr)
-        return 1
-    CanaryCache(settings.cache / "llama-canary.json").put(build_identity(), result)
-    print(
-        f"llama.cpp runs here: {model.name} continued the count with {EXPECTED}, "
-        f"{result.prompt_per_second or 0:.0f} prompt and {result.generated_per_second or 0:.0f} "
-        "generated tokens/s"
-    )
-    return 0
-
-
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    if args == ["--check"]:
-        raise SystemExit(check())
     if len(args) != 1:
-        raise SystemExit("usage: python -m smolab.models.canary (MODEL.gguf | --check)")
+        raise SystemExit("usage: python -m smolab.models.canary MODEL.gguf")
     child(Path(args[0]))
 
 
