@@ -19,6 +19,7 @@ tasks      with an embedded model, 30 tasks the project wrote (bench/agenttasks/
 
     .venv/bin/python bench/agent.py overhead
     .venv/bin/python bench/agent.py tasks [--model qwen2.5-coder-0.5b] [--only ml fix-test] [--peer]
+    .venv/bin/python bench/agent.py tasks --json runs/agent-1.5b.jsonl   # resumable
 """
 
 from __future__ import annotations
@@ -218,13 +219,14 @@ def main() -> None:
     t.add_argument("--only", nargs="*", default=None, help="tiers (questions, files, ml) or task names")
     t.add_argument("--peer", action="store_true", help="also drive smolagents' CodeAgent with the model")
     t.add_argument("--max-steps", type=int, default=10)
+    t.add_argument("--json", type=Path, default=None, help="append results here; finished ones are read back")
     args = parser.parse_args()
     if args.what == "overhead":
         overhead(args.reps)
     else:
         from agent_tasks import run_tasks
 
-        run_tasks(args.model, args.only, args.peer, args.max_steps)
+        run_tasks(args.model, args.only, args.peer, args.max_steps, args.json)
 
 
 if __name__ == "__main__":

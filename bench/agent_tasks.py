@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +146,22 @@ class PeerModel:
         return _Peer()
 
 
-def run_tasks(model_name: str, only: list[str] | None, peer: bool, max_steps: int) -> None:
+def _done_before(path: Path | None) -> dict[tuple[str, str], Result]:
+    """Results a previous run of the benchmark appended to ``path``, by (agent, task)."""
+    if path is None or not path.is_file():
+        return {}
+    out = {}
+    for line in path.read_text().splitlines():
+        row = json.loads(line)
+        out[(row.pop("agent"), row.pop("task"))] = Result(**row)
+    return out
+
+
+def run_tasks(
+    model_name: str, only: list[str] | None, peer: bool, max_steps: int, results: Path | None = None
+) -> None:
+    """Each task with each agent; with ``results`` (a JSON-lines file) every result is appended
+    as it comes and a rerun reads finished ones back, so one measurement can span sessions."""
     from smolab.config import load_settings
     from smolab.models import load_model
 
@@ -154,11 +169,17 @@ def run_tasks(model_name: str, only: list[str] | None, peer: bool, max_steps: in
     tasks = [t for t in TASKS if not only or t.tier in only or t.name in only]
     agents = {"smolab": run_smolab, **({"smolagents CodeAgent": run_smolagents} if peer else {})}
     rows: dict[str, list[tuple[Task, Result]]] = {name: [] for name in agents}
+    finished = _done_before(results)
     console = Console()
     for task in tasks:
         line = f"{task.tier:9} {task.name:22}"
         for name, run in agents.items():
-            r = run(model, task, max_steps)
+            r = finished.get((name, task.name))
+            if r is None:
+                r = run(model, task, max_steps)
+                if results is not None:
+                    with results.open("a") as f:
+                        f.write(json.dumps({"agent": name, "task": task.name, **asdict(r)}) + "\n")
             rows[name].append((task, r))
             mark = "ok " if r.ok else ("FALSE DONE" if r.done else "no ")
             line += f" | {name.split()[0]} {mark} {r.steps} steps {r.seconds:.0f}s"
