@@ -12,6 +12,7 @@ import torch
 
 from smolab.reproduce import Options, reproduce
 from smolab.reproduce.fixes import (
+    bool_subtractions,
     default_required_args,
     deterministic_fixes,
     doubled_biases,
@@ -115,6 +116,33 @@ def test_an_init_argument_read_as_an_attribute_but_never_stored_is_stored():
     assert "self.c =" not in new and "self.helper =" not in new  # not read, or a method
     assert len(fixes) == 1 and "stores eps, groups" in fixes[0].what
     assert store_init_arguments("method.py", new) == (new, [])  # nothing left to store
+
+
+def test_a_bool_mask_subtracted_from_one_is_made_float_where_the_traceback_points(tmp_path):
+    import subprocess
+    import sys
+
+    # An invented masking method (each unit zeroed where a uniform draw falls under a cut-off),
+    # written the way small models write it; torch refuses `1 - mask` on a bool mask.
+    code = (
+        "import torch\nfrom torch import nn\n\n\nclass Mask(nn.Module):\n"
+        "    def __init__(self, cut=0.3):\n        super().__init__()\n        self.cut = cut\n\n"
+        "    def forward(self, x):\n        keep = torch.rand_like(x) < self.cut  # η\n"
+        "        return x * (1 - keep) + 0.0 * (1 - self.cut)\n"
+    )
+    (tmp_path / "method.py").write_text(code)
+    run = "import torch; from method import Mask; Mask()(torch.ones(4, 3))"
+    failed = subprocess.run([sys.executable, "-c", run], cwd=tmp_path, capture_output=True, text=True)
+    assert "with a bool tensor is not supported" in failed.stderr
+    files = {"method.py": code}
+    fixes = bool_subtractions(files, failed.stderr)
+    assert "return x * (1 - keep.float()) + 0.0 * (1 - self.cut)\n" in files["method.py"]  # a float stays
+    assert [f.what for f in fixes] == [
+        "method.py:12: `keep` is a bool tensor, made float before it is subtracted"
+    ]
+    (tmp_path / "method.py").write_text(files["method.py"])
+    assert subprocess.run([sys.executable, "-c", run], cwd=tmp_path, capture_output=True).returncode == 0
+    assert bool_subtractions(dict(files), "AssertionError: shapes differ") == []  # other errors: untouched
 
 
 def test_a_dropout_rate_that_is_called_becomes_a_dropout_layer():

@@ -664,6 +664,77 @@ def repoint_missing_attributes(files: dict[str, str], errors: str) -> list[Fix]:
     return fixes
 
 
+BOOL_SUBTRACTION = "with a bool tensor is not supported"
+FRAME = re.compile(r'File "[^"]*?([\w./-]+\.py)", line (\d+)|^([\w./-]+\.py):(\d+): ', re.M)
+
+
+def _frames(errors: str, files: dict[str, str]) -> set[tuple[str, int]]:
+    """(file, line) of every traceback frame in ``errors`` that points into one of ``files``."""
+    out = set()
+    for m in FRAME.finditer(errors):
+        path, line = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        name = next((n for n in files if path == n or path.endswith("/" + n)), None)
+        if name is not None:
+            out.add((name, int(line)))
+    return out
+
+
+BOOL_CALLS = {"bool", "logical_not", "logical_and", "logical_or", "logical_xor", "isnan", "isinf"}
+
+
+def _bool_names(tree: ast.AST) -> set[str]:
+    """Names and attributes (``keep``, ``self.mask``) assigned a comparison or a bool tensor."""
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Assign):
+            continue
+        value = node.value
+        named = (
+            value.func.attr if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) else ""
+        )
+        if isinstance(value, ast.Compare) or named in BOOL_CALLS:
+            out.update(ast.unparse(t) for t in node.targets)
+    return out
+
+
+def bool_subtractions(files: dict[str, str], errors: str) -> list[Fix]:
+    """``1 - mask`` on a bool mask, which torch refuses ("Subtraction ... with a bool tensor is
+    not supported"), made ``1 - mask.float()`` on the lines the traceback names, for the names
+    the code assigned a comparison or a bool tensor."""
+    if BOOL_SUBTRACTION not in errors:
+        return []
+    fixes: list[Fix] = []
+    for name, line_no in sorted(_frames(errors, files)):
+        try:
+            tree = ast.parse(files[name])
+        except SyntaxError:
+            continue
+        masks = _bool_names(tree)
+        subtracted = [
+            n.right
+            for n in ast.walk(tree)
+            if isinstance(n, ast.BinOp)
+            and isinstance(n.op, ast.Sub)
+            and isinstance(n.left, ast.Constant)
+            and isinstance(n.right, (ast.Name, ast.Attribute))
+            and n.right.lineno == line_no == n.right.end_lineno
+            and ast.unparse(n.right) in masks
+        ]
+        if not subtracted:
+            continue
+        lines = files[name].splitlines()
+        raw = lines[line_no - 1].encode()  # ast offsets count UTF-8 bytes
+        for r in sorted(subtracted, key=lambda r: r.col_offset, reverse=True):
+            end = r.end_col_offset or 0
+            raw = raw[:end] + b".float()" + raw[end:]
+        lines[line_no - 1] = raw.decode()
+        files[name] = "\n".join(lines) + "\n"
+        shown = ", ".join(f"`{ast.unparse(r)}`" for r in subtracted)
+        what = f"{name}:{line_no}: {shown} is a bool tensor, made float before it is subtracted"
+        fixes.append(Fix(name, what))
+    return fixes
+
+
 def deterministic_fixes(
     files: dict[str, str],
     method: tuple[str, str, int] | None = None,
@@ -683,6 +754,7 @@ def deterministic_fixes(
     fixes += repoint_local_imports(files)
     fixes += import_undefined_names(files)
     fixes += repoint_missing_attributes(files, errors)
+    fixes += bool_subtractions(files, errors)
     for name in list(files):
         files[name], found = store_init_arguments(name, files[name])
         fixes += found
