@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import pytest
 from pydantic import BaseModel, Field
 
 from smolab.models import (
     CallRecord,
+    ChatDefaults,
+    ChatModel,
     ContextLengthError,
     Message,
     PermanentAPIError,
+    ScriptedBackend,
     StructuredOutputError,
     TransientAPIError,
 )
@@ -169,3 +174,27 @@ def test_until_ends_a_reply_early_and_still_records_it(scripted):
     assert reply.text == "one two three four"
     assert len(seen) == 1 and seen[0].completion.usage.completion_tokens == 4
     assert seen[0].completion.usage.prompt_tokens == model.count_tokens("count")
+
+
+def test_grammar_strings_admit_no_raw_control_character():
+    """JSON allows a newline in a string only escaped; the schema grammar must not let a local
+    model write a bare one (seen at a length cap, and no parser takes it)."""
+    import json as _json
+
+    from smolab.models.llamacpp import schema_gbnf
+
+    schema = {"type": "object", "properties": {"s": {"type": "string", "maxLength": 8}}, "required": ["s"]}
+    [char] = [r for r in schema_gbnf(_json.dumps(schema)).splitlines() if r.startswith("char ::=")]
+    assert char.startswith('char ::= [^"\\\\\\x7F\\x00-\\x1F] | "\\\\" (')  # escapes still allowed
+
+
+def test_a_raw_newline_inside_a_string_is_read_not_asked_again():
+    class Summary(BaseModel):
+        summary: str = Field(max_length=80)
+        parts: list[Annotated[str, Field(max_length=10)]] = Field(max_length=3)
+
+    raw = '{"summary": "It computes the mean and\n", "parts": ["a", "b"]}'
+    backend = ScriptedBackend([raw])
+    got = ChatModel(backend, ChatDefaults(max_repairs=2)).chat("Sum up.", schema=Summary)
+    assert got.summary == "It computes the mean and\n" and got.parts == ["a", "b"]
+    assert len(backend.history) == 1  # no re-ask

@@ -319,6 +319,9 @@ class ChatModel:
                 return schema.model_validate_json(extract_json(reply))
             except ValidationError as err:
                 problem = describe_error(err)
+                tolerated = _with_raw_controls(schema, reply)
+                if tolerated is not None:
+                    return tolerated
             except json.JSONDecodeError as err:  # pragma: no cover - pydantic raises ValidationError
                 problem = describe_error(err)
             cut = stream.completion is not None and stream.completion.finish_reason == "length"
@@ -347,6 +350,15 @@ class ChatModel:
             f"({first_error}); try a larger model or a simpler request",
             reply,
         )
+
+
+def _with_raw_controls(schema: type[T], reply: str) -> T | None:
+    """The reply read as JSON that lets strings hold raw control characters (a bare newline),
+    which strict JSON refuses but whose meaning is plain; None when that does not help."""
+    try:
+        return schema.model_validate(json.loads(extract_json(reply), strict=False))
+    except (ValueError, ValidationError):
+        return None
 
 
 def timed_chunks(

@@ -99,11 +99,24 @@ def load_llama(path: Path, n_ctx: int, threads: int, draft: int = 0) -> tuple[An
         return _LOADED[key]
 
 
+# llama-cpp-python's schema converter lets a JSON string hold raw control characters (a bare
+# newline at a length cap was seen), which no JSON parser accepts; JSON allows them escaped only.
+LOOSE_CHAR = 'char ::= [^"\\\\]'
+JSON_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F]'
+
+
+def schema_gbnf(schema_json: str) -> str:
+    """The GBNF grammar of a JSON schema, its strings free of raw control characters."""
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    return str(json_schema_to_gbnf(schema_json)).replace(LOOSE_CHAR, JSON_CHAR)
+
+
 @lru_cache(maxsize=32)
 def _grammar(schema_json: str) -> Any:
     from llama_cpp.llama_grammar import LlamaGrammar
 
-    return LlamaGrammar.from_json_schema(schema_json, verbose=False)
+    return LlamaGrammar.from_string(schema_gbnf(schema_json), verbose=False)
 
 
 @lru_cache(maxsize=32)
