@@ -403,14 +403,18 @@ class Agent:
 
     # -- the answer ----------------------------------------------------------------------
 
-    def _ending(self) -> Ending:
-        steps = [e for e in self.run.events() if e.get("type") == "step"]
-        return Ending(self._task, self.answer, self.sandbox.workspace, self._before, steps)
+    def _steps(self) -> list[dict[str, Any]]:
+        return [e for e in self.run.events() if e.get("type") == "step"]
+
+    def _problems(self) -> list[str]:
+        """What the built-in and the user's final checks find wrong with the current answer."""
+        ending = Ending(self._task, self.answer, self.sandbox.workspace, self._before, self._steps())
+        return run_checks(ending, [*BUILT_IN, *self.options.final_checks])
 
     def _finish(self, how: str) -> Outcome | None:
         """End as done if the answer passes its checks; else send the problems back (the run
         goes on) or, once the retries are spent, end as unverified."""
-        problems = run_checks(self._ending(), [*BUILT_IN, *self.options.final_checks])
+        problems = self._problems()
         if not problems:
             return self._end("done", how)
         self._rejections += 1
@@ -437,8 +441,7 @@ class Agent:
         """A run the loop guard stops may have printed the answer and never given it: one short
         question over the task and the last outputs, recorded as such. The answer must be read
         off those outputs and still pass the checks."""
-        steps = [e for e in self.run.events() if e.get("type") == "step"]
-        outputs = list(dict.fromkeys(str(e.get("observation", "")) for e in steps[-3:]))
+        outputs = list(dict.fromkeys(str(e.get("observation", "")) for e in self._steps()[-3:]))
         ask = Message("user", final_question(self._task, outputs))
         reply = self.model.chat([ask], max_tokens=60, temperature=0)
         self.spend.add(reply.usage, self.price)
@@ -457,7 +460,7 @@ class Agent:
         if answer is None:
             return self._end("stuck", reason)
         self.answer = answer
-        problems = run_checks(self._ending(), [*BUILT_IN, *self.options.final_checks])
+        problems = self._problems()
         if problems:
             found = "; ".join(problems)
             return self._end("stuck", f"{reason}; the answer asked for then failed its checks: {found}")
