@@ -37,7 +37,7 @@ def measure(paper_path: Path, model_name: str, mode: str) -> dict[str, float]:
         nonlocal calls
         calls += 1
 
-    model.add_observer(count)
+    model.observe(count)
     start = time.perf_counter()
     d = digest_paper(paper, model, **MODES[mode])  # type: ignore[arg-type]
     seconds = time.perf_counter() - start

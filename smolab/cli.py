@@ -21,6 +21,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.table import Table
 
 from . import __version__
+from .cli_runs import open_index, runs_app
 from .config import Settings, load_settings
 from .errors import SmolabError
 
@@ -39,6 +40,7 @@ sandbox_app = typer.Typer(help="Run code in an isolated sandbox (the same one ge
 app.add_typer(sandbox_app, name="sandbox")
 skills_app = typer.Typer(help="The skill library: blueprints for reproduce, in the Agent Skills format.")
 app.add_typer(skills_app, name="skills")
+app.add_typer(runs_app, name="runs")
 
 err = Console(stderr=True)
 
@@ -275,6 +277,7 @@ def reproduce(
     def notice(line: str) -> None:
         progress.console.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
 
+    index = open_index(_settings(ctx))
     with progress:
         summary = run_pipeline(
             paper,
@@ -290,7 +293,9 @@ def reproduce(
                 notice=notice,
                 skills=skills,
             ),
+            index=index,
         )
+    index.close()
     out_console = Console()
     for name, check in summary["checks"].items():
         mark = "[green]pass[/green]" if check["ok"] else "[red]FAIL[/red]"
@@ -347,30 +352,24 @@ def _ask_person(action: Any) -> Any:
     return Decision(False, feedback=answer)
 
 
-def _show_event(event: dict[str, Any]) -> None:
-    kind = event.get("type")
-    if kind == "step":
-        err.print(
-            f"step {event['step']}: {event.get('thought', '')}", style="bold", highlight=False, markup=False
-        )
-        err.print(event["code"], style="dim", highlight=False, markup=False)
-        obs = event.get("observation", "")
-        lines = obs.splitlines()
+def _show_event(event: Any) -> None:
+    """The agent's progress on stderr: its steps, malformed replies, guards and compactions."""
+    from .runs.events import Compact, FormatError, Guard, StepDone
+
+    if isinstance(event, StepDone):
+        err.print(f"step {event.step}: {event.thought}", style="bold", highlight=False, markup=False)
+        err.print(event.code, style="dim", highlight=False, markup=False)
+        lines = event.observation.splitlines()
         shown = "\n".join(lines[:12]) + (f"\n… {len(lines) - 12} more lines" if len(lines) > 12 else "")
+        err.print(shown, style="green" if event.status == "ok" else "red", highlight=False, markup=False)
+    elif isinstance(event, FormatError):
+        err.print(f"malformed reply: {event.error}", style="yellow", highlight=False, markup=False)
+    elif isinstance(event, Guard):
         err.print(
-            shown, style="green" if event.get("status") == "ok" else "red", highlight=False, markup=False
+            f"loop guard ({event.action}): {event.reason}", style="yellow", highlight=False, markup=False
         )
-    elif kind == "format_error":
-        err.print(f"malformed reply: {event['error']}", style="yellow", highlight=False, markup=False)
-    elif kind == "guard":
-        err.print(
-            f"loop guard ({event['action']}): {event['reason']}",
-            style="yellow",
-            highlight=False,
-            markup=False,
-        )
-    elif kind == "compact":
-        err.print(f"[dim]context: steps 1-{event['upto']} summarised[/dim]", highlight=False)
+    elif isinstance(event, Compact):
+        err.print(f"[dim]context: steps 1-{event.upto} summarised[/dim]", highlight=False)
 
 
 @app.command("run")
@@ -435,13 +434,17 @@ def run_agent(
     import json
 
     if resume is not None:
-        folder = Path(resume)
-        if not folder.is_dir():
-            folder = settings.runs_dir / resume
-        if not (folder / "run.json").is_file():
-            raise RunNotFoundError(f"no agent run at {resume}; `smolab runs` lists them")
-        info = json.loads((folder / "run.json").read_text())
-        workspace, target = Path(info["workspace"]), folder
+        from .runs import UnknownRun, locate
+
+        try:
+            ref = locate(settings.runs_dir, resume)
+        except UnknownRun:
+            raise RunNotFoundError(f"no agent run at {resume}; `smolab runs` lists them") from None
+        if ref.kind() != "agent":
+            raise RunNotFoundError(
+                f"{resume} is a reproduce run; continue it with `smolab reproduce --resume`"
+            )
+        workspace, target = Path(ref.info()["workspace"]), ref.folder
     else:
         target = run_dir or default_run_dir(settings, task or "")
     approver = deny_all if non_interactive or not sys.stdin.isatty() else _ask_person
@@ -460,7 +463,18 @@ def run_agent(
         on_event=_show_event,
     )
     err.print(f"[dim]run {target} · workspace {workspace.resolve()} · {model.name}[/dim]", highlight=False)
-    outcome = run_task(session, task) if task is not None else resume_run(session)
+    index = open_index(settings)
+    from .runs import RunRef, link
+
+    ref = RunRef(target.name, target)
+    if target.resolve().parent != settings.runs_dir.resolve():
+        link(settings.runs_dir, ref.id, target)
+    index.update(ref)
+    try:
+        outcome = run_task(session, task) if task is not None else resume_run(session)
+    finally:
+        index.update(ref)
+        index.close()
     s = outcome.spend
     err.print(
         f"[bold]{outcome.status}[/bold]: {outcome.reason} · {outcome.steps} steps · "
@@ -474,37 +488,6 @@ def run_agent(
         typer.echo(answer if isinstance(answer, str) else json.dumps(answer, default=str))
         return
     raise typer.Exit(130 if outcome.status == "interrupted" else 3)
-
-
-@app.command("runs")
-def runs_list(ctx: typer.Context) -> None:
-    """The agent's runs, newest first, with their status."""
-    import json
-
-    settings = _settings(ctx)
-    table = Table("run", "status", "steps", "task")
-    folders = sorted(settings.runs_dir.glob("*/run.json"), reverse=True) if settings.runs_dir.is_dir() else []
-    if not folders:
-        err.print(f"no agent runs yet in {settings.runs_dir}", highlight=False)
-        return
-    for info_path in folders:
-        info = json.loads(info_path.read_text())
-        status, steps = "unfinished", 0
-        trajectory = info_path.parent / "trajectory.jsonl"
-        if trajectory.exists():
-            for line in trajectory.read_text().splitlines():
-                try:
-                    e = json.loads(line)
-                except ValueError:
-                    break
-                if e.get("type") == "step":
-                    steps = max(steps, int(e["step"]))
-                if e.get("type") == "end":
-                    status = e["status"]
-                elif e.get("type") in ("resume", "step"):
-                    status = "unfinished"
-        table.add_row(info_path.parent.name, status, str(steps), str(info.get("task", ""))[:60])
-    Console().print(table)
 
 
 @app.command()

@@ -363,7 +363,7 @@ def test_budgets_stop_the_run_gracefully_with_a_summary(tmp_path, budget, reason
     assert outcome.status == "budget" and reason in outcome.reason
     summary = (tmp_path / "run" / "summary.md").read_text()
     assert "## What is left" in summary and "--resume" in summary
-    assert events(tmp_path)[-1]["type"] == "end"
+    assert events(tmp_path)[-1]["type"] == "run_ended"
 
 
 def test_money_budget_uses_the_models_prices(tmp_path):
@@ -498,7 +498,7 @@ def test_a_run_killed_mid_way_resumes_where_it_stopped(tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     done = trajectory.read_text().count('"type": "step"')
-    assert 2 <= done < 6 and '"type": "end"' not in trajectory.read_text()
+    assert 2 <= done < 6 and '"type": "run_ended"' not in trajectory.read_text()
     result = subprocess.run(
         [sys.executable, str(script), str(tmp_path), "resume", str(done)],
         env=env,
@@ -510,7 +510,7 @@ def test_a_run_killed_mid_way_resumes_where_it_stopped(tmp_path):
     assert result.stdout.strip() == "done ['f1.txt', 'f2.txt', 'f3.txt', 'f4.txt', 'f5.txt']"
     steps = events(tmp_path, "step")
     assert [s["step"] for s in steps] == list(range(1, 7))  # numbering carries on, nothing redone
-    resumes = events(tmp_path, "resume")
+    resumes = events(tmp_path, "run_resumed")
     assert (
         len(resumes) == 1 and "variables from earlier steps are gone" in resumes[0]["messages"][0]["content"]
     )
@@ -604,13 +604,15 @@ def test_cli_runs_a_task_against_a_server_model_and_refuses_bad_input(tmp_path):
     assert r.stdout.strip() == "42"
     assert "malformed reply" in r.stderr and "done" in r.stderr
     home = {"SMOLAB_HOME": str(tmp_path / "home")}
-    assert "no agent runs yet" in run_cli("runs", env=home).stderr
+    # A run outside the home folder (--run-dir) is listed too.
+    [first] = [json.loads(x) for x in run_cli("runs", "--json", env=home).stdout.splitlines()]
+    assert first["kind"] == "agent" and first["status"] == "done" and first["id"] == "run"
     behaviour.script.append(step("Answer.", "final_answer('hi')"))
     with serve(OpenAIHandler, behaviour=behaviour) as url:
         r = run_cli("--model", f"openai:{url}/v1", "run", "say hi", "-w", str(tmp_path / "ws"), env=home)
     assert r.returncode == 0 and r.stdout.strip() == "hi", r.stderr
-    listing = run_cli("runs", env=home).stdout
-    assert "say-hi" in listing and "done" in listing
+    rows = [json.loads(x) for x in run_cli("runs", "--json", env=home).stdout.splitlines()]
+    assert rows[0]["id"].endswith("say-hi") and rows[0]["status"] == "done" and len(rows) == 2
     r = run_cli("run", "--resume", str(tmp_path / "nothing"), env={"SMOLAB_HOME": str(tmp_path / "home")})
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "no agent run" in r.stderr
     r = run_cli("run", "x", "--allow", "everything", env={"SMOLAB_HOME": str(tmp_path / "home")})

@@ -39,7 +39,7 @@ def test_chat_returns_text_and_usage(scripted):
     model, backend = scripted
     backend.enqueue("hello there friend")
     seen: list[CallRecord] = []
-    model.add_observer(seen.append)
+    model.observe(seen.append)
     c = model.chat([Message("system", "be brief"), {"role": "user", "content": "hi"}])
     assert c.text == "hello there friend"
     assert c.usage.completion_tokens == 3
@@ -168,7 +168,7 @@ def test_reply_cut_by_a_small_window_tells_the_model(scripted):
 def test_until_ends_a_reply_early_and_still_records_it(scripted):
     model, backend = scripted
     seen = []
-    model.add_observer(seen.append)
+    model.observe(seen.append)
     backend.enqueue("one two three four five six seven eight")
     reply = model.chat("count", max_tokens=50, until=lambda text: "four" in text)
     assert reply.text == "one two three four"

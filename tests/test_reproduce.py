@@ -20,6 +20,7 @@ from smolab.reproduce.schemas import Architecture, Logic
 
 from .conftest import run_cli
 from .scripted_author import PAPER_TEX, Author, author_model
+from .trajectories import model_calls
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,7 +73,7 @@ def test_a_run_writes_every_artifact_and_passes_its_checks(paper, tmp_path):
     assert report.startswith("# Runs; the method was not checked") and "| generate |" in report
     assert summary["tests_after_repair"]["passed"] == summary["tests_after_repair"]["total"] > 0
     # every model call is one line of the trajectory, with its stage
-    lines = [json.loads(x) for x in (meta / "trajectory.jsonl").read_text().splitlines()]
+    lines = model_calls(meta)
     assert len(lines) == len(author.asked)
     assert {ln["stage"] for ln in lines} == {"digest", "plan", "analyze", "generate"}
 
@@ -80,8 +81,8 @@ def test_a_run_writes_every_artifact_and_passes_its_checks(paper, tmp_path):
 def test_coding_prompts_hold_interfaces_not_earlier_files_or_the_paper(paper, tmp_path):
     out = tmp_path / "repo"
     run(paper, out, Author())
-    lines = [json.loads(x) for x in (out / ".smolab" / "trajectory.jsonl").read_text().splitlines()]
-    main_prompt = next(ln for ln in lines if ln["step"] == "generate/main.py")
+    lines = model_calls(out / ".smolab")
+    main_prompt = next(ln for ln in lines if ln["key"] == "generate/main.py")
     user = main_prompt["messages"][-1]["content"]
     assert "class GatedSum" in user and "def train(steps: int, lr: float) -> float" in user
     assert "loss = loss * (1 - lr)" not in user  # bodies are not sent

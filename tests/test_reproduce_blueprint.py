@@ -40,6 +40,7 @@ from smolab.skills import SkillLibrary
 
 from .scripted_author import PAPER_TEX, Author, author_model
 from .test_skills import METHODS, STAND_IN
+from .trajectories import model_calls
 
 GATED_BLOCK = (METHODS / "layer.py").read_text()
 
@@ -179,8 +180,8 @@ def test_the_method_is_checked_against_a_reference_written_from_the_equations(pa
     assert summary["ok"] and summary["fidelity"]["status"] == "pass"
     assert (out / "tests" / "test_fidelity.py").is_file() and (out / "reference.py").read_text() == reference
     # The reference's call saw the equations, never the method module.
-    model_calls = [json.loads(x) for x in (out / ".smolab" / "trajectory.jsonl").read_text().splitlines()]
-    ref_call = next(c for c in model_calls if c["step"] == "generate/reference.py")
+    calls = model_calls(out / ".smolab")
+    ref_call = next(c for c in calls if c["key"] == "generate/reference.py")
     sent = json.dumps(ref_call["messages"], ensure_ascii=False)
     assert "def forward" not in sent and "y = x + α h" in sent
     assert "Fidelity: pass" in (out / "REPORT.md").read_text()
@@ -212,7 +213,7 @@ def test_the_method_is_checked_against_a_reference_written_from_the_equations(pa
     author = Author(contribution="activation", method=swish, reference=reference, class_reference=as_class)
     summary = run(paper, out, author, rounds=0)
     assert summary["fidelity"]["status"] == "pass" and (out / "reference.py").read_text() == reference
-    calls = [json.loads(x) for x in (out / ".smolab" / "trajectory.jsonl").read_text().splitlines()]
+    calls = model_calls(out / ".smolab")
     assert any("defined a class and no function" in json.dumps(c["messages"]) for c in calls)
 
     # A reference that parses but crashes checks nothing: once repair is done with it, it goes

@@ -14,6 +14,8 @@ from smolab.paper import read_paper
 from smolab.reproduce import Options, reproduce
 from smolab.reproduce.judge import Judge
 
+from .trajectories import model_calls
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "gated-residual-mlp.tex"
 
 pytestmark = pytest.mark.slow
@@ -73,8 +75,7 @@ def test_no_prompt_exceeds_the_window_and_none_holds_the_whole_paper(repo, qwen)
     out, _ = repo
     paper = read_paper(str(EXAMPLE))
     conclusion = paper.all_sections()[-1].text.split(".")[0]
-    for line in (out / ".smolab" / "trajectory.jsonl").read_text().splitlines():
-        call = json.loads(line)
+    for call in model_calls(out / ".smolab"):
         assert call["prompt_tokens"] + call["max_tokens"] <= qwen.context_window
         if call["stage"] != "digest":
             assert conclusion not in json.dumps(call["messages"])

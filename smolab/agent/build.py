@@ -11,11 +11,12 @@ from typing import Any
 
 from ..config import Settings
 from ..models import ChatModel, Usage
+from ..runs import new_run_id
 from ..sandbox import Limits, ProcessSandbox
 from .errors import AgentSetupError
 from .guards import free, litellm_price
 from .loop import Agent, AgentOptions, StepObserver
-from .memory import RunFolder, new_run_id
+from .memory import RunFolder
 from .outcome import Outcome
 from .policy import Approver, Policy, deny_all, parse_allow
 from .tools.base import Toolbox
@@ -152,6 +153,7 @@ def build(
         closers.append(sandbox.close)
         policy = Policy(approver=approver, allow=allowed)
         agent = Agent(model, toolbox, sandbox, run, policy, options, price or free, on_event)
+        closers.append(agent.close)
         session = Session(agent, closers)
         return session
     except BaseException:

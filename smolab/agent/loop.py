@@ -8,12 +8,29 @@ step in flight and ``resume`` carries on from the conversation as it stood.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ..models import ChatModel, ContextLengthError, Message, ModelError, Usage
+from ..runs import Event, Meter, status_of
+from ..runs.events import (
+    Approval,
+    Check,
+    Compact,
+    Context,
+    FinalQuestion,
+    FormatError,
+    Guard,
+    RunEnded,
+    RunResumed,
+    RunStarted,
+    SandboxCall,
+    StepDone,
+    ToolCalled,
+)
 from ..sandbox import ProcessSandbox
 from .checks import BUILT_IN, Ending, FinalCheck, Snapshot, run_checks, snapshot
 from .errors import RunFinishedError, SandboxSetupError
@@ -78,7 +95,7 @@ class AgentOptions:
     """Final answers sent back for failing a check before the run ends as ``unverified``."""
 
 
-StepObserver = Callable[[dict[str, Any]], None]
+StepObserver = Callable[[Event], None]
 
 
 class Agent:
@@ -93,14 +110,19 @@ class Agent:
         price: Callable[[Usage], float] = free,
         on_event: StepObserver | None = None,
     ):
-        self.model = model
+        # The run's own handle on the model: its calls and tokens are this run's alone.
+        self.model = model.share()
         self.toolbox = toolbox
         self.sandbox = sandbox
         self.run = run
         self.policy = policy or Policy()
         self.options = options or AgentOptions()
         self.price = price
-        self.on_event = on_event
+        # Model calls become events too (without their text: the step events hold it).
+        self.meter = Meter(run.trajectory, keep_text=False, price=price)
+        self._detach = [self.model.observe(self.meter)]
+        if on_event is not None:
+            self._detach.append(run.trajectory.listen(on_event))
         self.memory = Memory()
         self.spend = Spend()
         self.loop_guard = DoomLoop()
@@ -127,9 +149,7 @@ class Agent:
         return "ok"
 
     def _record_decision(self, action: Action, decision: Decision) -> None:
-        self._log(
-            {"type": "approval", "step": self.step_no, "action": asdict(action), "decision": asdict(decision)}
-        )
+        self._log(Approval(step=self.step_no, action=asdict(action), decision=asdict(decision)))
 
     def _approve_delete(self, path: str) -> dict[str, Any]:
         """The code itself (not a tool) is deleting a file of the workspace: same policy."""
@@ -143,6 +163,18 @@ class Agent:
     def _host(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
         if name == "__approve_delete__":
             return self._approve_delete(str(args[0]))
+        calls = len(self._calls)
+        reply = self._call_tool(name, args, kwargs)
+        if len(self._calls) > calls:
+            c = self._calls[-1]
+            self._log(
+                ToolCalled(
+                    step=self.step_no + 1, tool=c.tool, arguments=c.arguments, ok=c.ok, result=c.result
+                )
+            )
+        return reply
+
+    def _call_tool(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
         tool = self.toolbox.tools.get(name)
         if tool is None:
             return {"error": f"there is no tool {name}"}
@@ -196,10 +228,14 @@ class Agent:
 
     # -- bookkeeping ---------------------------------------------------------------------
 
-    def _log(self, event: dict[str, Any]) -> None:
+    def _log(self, event: Event) -> None:
         self.run.log(event)
-        if self.on_event:
-            self.on_event(event)
+
+    def close(self) -> None:
+        """Stop recording: the model and the trajectory may outlive the run."""
+        for detach in self._detach:
+            detach()
+        self._detach = []
 
     def _elapsed(self) -> float:
         return self._clock_base + time.monotonic() - self._started
@@ -224,46 +260,44 @@ class Agent:
         self._task = task
         self._before = snapshot(self.sandbox.workspace)
         self.run.write("workspace-before.json", json.dumps(self._before))
-        self._log({"type": "start", "task": task, "model": self.model.name})
+        self._log(
+            RunStarted(kind="agent", id=self.run.root.name, task=task, model=self.model.name, pid=os.getpid())
+        )
         self.memory.add(0, Message("system", system_prompt(self.toolbox.describe())))
         self.memory.add(0, Message("user", task_message(task)))
-        self._log({"type": "context", "step": 0, "messages": [m.to_dict() for m in self.memory.messages()]})
+        self._log(Context(step=0, messages=[m.to_dict() for m in self.memory.messages()]))
         return self._loop()
 
     def resume(self) -> Outcome:
         events = self.run.events()
-        ends = [e for e in events if e.get("type") in ("end", "resume")]
-        if ends and ends[-1]["type"] == "end" and ends[-1].get("status") == "done":
+        if status_of(events) == "done":
             raise RunFinishedError(
                 f"{self.run.root} already finished with an answer; start a new run for more work"
             )
-        if not any(e.get("type") == "start" for e in events):
+        start = next((e for e in events if isinstance(e, RunStarted)), None)
+        if start is None:
             raise RunFinishedError(f"{self.run.root} never started (its trajectory is empty); start it anew")
         self.memory = rebuild(events)
-        self._task = next(str(e.get("task", "")) for e in events if e.get("type") == "start")
+        self._task = start.task
         before = self.run.root / "workspace-before.json"
         self._before = (
             {k: tuple(v) for k, v in json.loads(before.read_text()).items()}
             if before.is_file()
             else snapshot(self.sandbox.workspace)
         )
-        self._rejections = sum(1 for e in events if e.get("type") == "check")
-        steps = [e for e in events if e.get("type") == "step"]
-        self.step_no = max((int(e["step"]) for e in steps), default=0)
+        self._rejections = sum(isinstance(e, Check) for e in events)
+        steps = [e for e in events if isinstance(e, StepDone)]
+        self.step_no = max((e.step for e in steps), default=0)
         for e in steps:
-            self.spend.add(Usage(**e.get("usage", {})), self.price)
-            calls = [[c["tool"], c["arguments"], c["ok"], c["result"]] for c in e.get("tool_calls", [])]
-            self.loop_guard.observe(
-                e.get("code", ""), e.get("observation", ""), json.dumps(calls, default=str) if calls else None
-            )
+            self.spend.add(Usage(**e.usage), self.price)
+            calls = [[c["tool"], c["arguments"], c["ok"], c["result"]] for c in e.tool_calls]
+            self.loop_guard.observe(e.code, e.observation, json.dumps(calls, default=str) if calls else None)
         self.spend.steps = len(steps)
         # Time already spent, from the steps themselves (an end event is missing after a crash).
-        self._clock_base = sum(
-            float(e.get("model_seconds", 0)) + float(e.get("code_seconds", 0)) for e in steps
-        )
+        self._clock_base = sum(e.model_seconds + e.code_seconds for e in steps)
         note = Message("user", RESUMED)
         self.memory.add(self.step_no, note)
-        self._log({"type": "resume", "step": self.step_no, "messages": [note.to_dict()]})
+        self._log(RunResumed(step=self.step_no, pid=os.getpid(), messages=[note.to_dict()]))
         return self._loop()
 
     def _loop(self) -> Outcome:
@@ -286,6 +320,7 @@ class Agent:
 
     def _ask(self) -> tuple[str, Usage, str]:
         messages = self._fit()
+        self.meter.step = self.step_no + 1
         grammar = GRAMMAR if self.model.supports_grammar else None
         stream = self.model.stream(
             messages,
@@ -315,6 +350,7 @@ class Agent:
         if self.options.budget.max_seconds is not None:
             timeout = max(1.0, min(timeout, self.options.budget.max_seconds - self.spend.seconds))
         result = self.sandbox.run_python(shell_escapes(step.code), timeout=timeout)
+        self._log(SandboxCall(step=n, what="step", status=result.status, seconds=round(result.seconds, 3)))
         obs = observation(result, self.options.observation_chars)
         self.spend.steps += 1
         assistant = Message("assistant", render_step(step))
@@ -322,25 +358,24 @@ class Agent:
         user = Message("user", f"Observation:\n{obs}{nudge}")
         self.memory.add(n, assistant, user)
         self._log(
-            {
-                "type": "step",
-                "step": n,
-                "reply": reply,
-                "finish": finish,
-                "thought": step.thought,
-                "code": step.code,
-                "observation": obs,
-                "status": result.status,
-                "tool_calls": [asdict(c) for c in self._calls],
-                "usage": {
+            StepDone(
+                step=n,
+                reply=reply,
+                finish=finish,
+                thought=step.thought,
+                code=step.code,
+                observation=obs,
+                status=result.status,
+                tool_calls=[asdict(c) for c in self._calls],
+                usage={
                     "prompt_tokens": usage.prompt_tokens,
                     "completion_tokens": usage.completion_tokens,
                     "cached_tokens": usage.cached_tokens,
                 },
-                "model_seconds": round(model_seconds, 3),
-                "code_seconds": round(result.seconds, 3),
-                "messages": [assistant.to_dict(), user.to_dict()],
-            }
+                model_seconds=round(model_seconds, 3),
+                code_seconds=round(result.seconds, 3),
+                messages=[assistant.to_dict(), user.to_dict()],
+            )
         )
         if self.answer is not NO_ANSWER:
             return self._finish("final_answer called")
@@ -352,28 +387,15 @@ class Agent:
         if reason is None:
             return None
         if self.loop_guard.warned:
-            self._log(
-                {
-                    "type": "guard",
-                    "step": self.step_no,
-                    "guard": "doom_loop",
-                    "action": "stop",
-                    "reason": reason,
-                }
-            )
+            self._log(Guard(step=self.step_no, guard="doom_loop", action="stop", reason=reason))
             return self._ask_final_answer(f"still repeating after a warning: {reason}")
         self.loop_guard.warned = True
         note = Message("user", CORRECTION.format(reason=reason))
         self.memory.add(self.step_no, note)
         self._log(
-            {
-                "type": "guard",
-                "step": self.step_no,
-                "guard": "doom_loop",
-                "action": "warn",
-                "reason": reason,
-                "messages": [note.to_dict()],
-            }
+            Guard(
+                step=self.step_no, guard="doom_loop", action="warn", reason=reason, messages=[note.to_dict()]
+            )
         )
         return None
 
@@ -385,14 +407,13 @@ class Agent:
         ]
         self.memory.add(n - 1, *messages)
         self._log(
-            {
-                "type": "format_error",
-                "step": n - 1,
-                "reply": reply,
-                "error": error,
-                "usage": {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens},
-                "messages": [m.to_dict() for m in messages],
-            }
+            FormatError(
+                step=n - 1,
+                reply=reply,
+                error=error,
+                usage={"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens},
+                messages=[m.to_dict() for m in messages],
+            )
         )
         if self._format_errors >= self.options.max_format_errors:
             return self._end(
@@ -403,12 +424,13 @@ class Agent:
 
     # -- the answer ----------------------------------------------------------------------
 
-    def _steps(self) -> list[dict[str, Any]]:
-        return [e for e in self.run.events() if e.get("type") == "step"]
+    def _steps(self) -> list[StepDone]:
+        return [e for e in self.run.events() if isinstance(e, StepDone)]
 
     def _problems(self) -> list[str]:
         """What the built-in and the user's final checks find wrong with the current answer."""
-        ending = Ending(self._task, self.answer, self.sandbox.workspace, self._before, self._steps())
+        steps = [e.model_dump() for e in self._steps()]
+        ending = Ending(self._task, self.answer, self.sandbox.workspace, self._before, steps)
         return run_checks(ending, [*BUILT_IN, *self.options.final_checks])
 
     def _finish(self, how: str) -> Outcome | None:
@@ -420,19 +442,18 @@ class Agent:
         self._rejections += 1
         found = "; ".join(problems)
         if self._rejections > self.options.max_rejections:
-            self._log({"type": "check", "step": self.step_no, "problems": problems, "action": "stop"})
+            self._log(Check(step=self.step_no, problems=problems, action="stop"))
             return self._end("unverified", f"the final answer failed its checks: {found}")
         note = Message("user", REJECTED.format(problems=found))
         self.memory.add(self.step_no, note)
         self._log(
-            {
-                "type": "check",
-                "step": self.step_no,
-                "answer": self.answer,
-                "problems": problems,
-                "action": "retry",
-                "messages": [note.to_dict()],
-            }
+            Check(
+                step=self.step_no,
+                answer=self.answer,
+                problems=problems,
+                action="retry",
+                messages=[note.to_dict()],
+            )
         )
         self.answer = NO_ANSWER
         return None
@@ -441,22 +462,14 @@ class Agent:
         """A run the loop guard stops may have printed the answer and never given it: one short
         question over the task and the last outputs, recorded as such. The answer must be read
         off those outputs and still pass the checks."""
-        outputs = list(dict.fromkeys(str(e.get("observation", "")) for e in self._steps()[-3:]))
+        outputs = list(dict.fromkeys(e.observation for e in self._steps()[-3:]))
         ask = Message("user", final_question(self._task, outputs))
         reply = self.model.chat([ask], max_tokens=60, temperature=0)
         self.spend.add(reply.usage, self.price)
         answer = answer_of(reply.text)
         if answer is not None and not read_off(answer, outputs):
             answer = None
-        self._log(
-            {
-                "type": "final_question",
-                "step": self.step_no,
-                "reason": reason,
-                "reply": reply.text,
-                "answer": answer,
-            }
-        )
+        self._log(FinalQuestion(step=self.step_no, reason=reason, reply=reply.text, answer=answer))
         if answer is None:
             return self._end("stuck", reason)
         self.answer = answer
@@ -483,19 +496,17 @@ class Agent:
             upto = steps[-self.options.keep_recent - 1]
             summary = self._summarise(upto)
             self.memory.compact(upto, summary)
-            self._log({"type": "compact", "step": self.step_no, "upto": upto, "summary": summary})
+            self._log(Compact(step=self.step_no, upto=upto, summary=summary))
             messages = self.memory.messages()
         return messages
 
     def _summarise(self, upto: int) -> str:
         """Steps 1..upto in a few lines: by the model where it can, else their thoughts and outcomes."""
         lines = []
-        for e in self.run.events():
-            if e.get("type") == "step" and int(e["step"]) <= upto:
-                first = (e.get("observation") or "").strip().splitlines()
-                lines.append(
-                    f"- step {e['step']}: {e.get('thought', '')} -> {first[-1][:160] if first else ''}"
-                )
+        for e in self._steps():
+            if e.step <= upto:
+                first = e.observation.strip().splitlines()
+                lines.append(f"- step {e.step}: {e.thought} -> {first[-1][:160] if first else ''}")
         plain = "\n".join(lines[-40:])
         ask = [
             Message(
@@ -521,15 +532,14 @@ class Agent:
         answer = None if self.answer is NO_ANSWER else self.answer
         outcome = Outcome(status, reason, answer, self.step_no, self.spend, self.run.root)
         self._log(
-            {
-                "type": "end",
-                "step": self.step_no,
-                "status": status,
-                "reason": reason,
-                "answer": answer,
-                "elapsed": round(self.spend.seconds - self._clock_base, 3),
-                "spend": asdict(self.spend),
-            }
+            RunEnded(
+                step=self.step_no,
+                status=status,
+                reason=reason,
+                answer=answer,
+                elapsed=round(self.spend.seconds - self._clock_base, 3),
+                spend=asdict(self.spend),
+            )
         )
         write_summary(self.run, outcome)
         return outcome

@@ -1,29 +1,22 @@
-"""A run's memory: its folder, the JSONL trajectory (one event per line, flushed as it happens),
-and the conversation rebuilt from it on resume.
+"""A run's memory: its folder, its trajectory (see ``smolab.runs``), and the conversation
+rebuilt from the trajectory on resume.
 
-Events: ``start``, ``resume``, ``step`` (the reply, thought, code, observation, tool calls,
-usage, timing), ``format_error``, ``approval``, ``guard``, ``compact`` (older steps folded
-into one summary), ``end``. Messages the conversation gained are stored with the event that
-added them, so replaying the events rebuilds exactly what the model saw.
+Messages the conversation gained are stored with the event that added them (``messages``),
+and ``compact`` events fold older steps into one summary, so replaying the events rebuilds
+exactly what the model saw.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..models import Message
+from ..runs import Event, Trajectory, write_atomic
+from ..runs.events import Compact
 from .errors import RunNotFoundError
-
-
-def new_run_id(task: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", task.lower()).strip("-")[:32].strip("-") or "run"
-    return f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}"
 
 
 @dataclass
@@ -58,13 +51,13 @@ class RunFolder:
 
     def __init__(self, root: Path):
         self.root = root
-        self.trajectory = root / "trajectory.jsonl"
+        self.trajectory = Trajectory(root / "trajectory.jsonl")
 
     @classmethod
     def create(cls, root: Path, info: dict[str, Any]) -> RunFolder:
         root.mkdir(parents=True, exist_ok=False)
         run = cls(root)
-        run.write("run.json", json.dumps(info, indent=1))
+        run.write("run.json", json.dumps({"kind": "agent", "id": root.name, **info}, indent=1))
         return run
 
     @classmethod
@@ -84,36 +77,22 @@ class RunFolder:
         return data
 
     def write(self, name: str, text: str) -> None:
-        path = self.root / name
-        tmp = path.with_name(f".{name}.tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+        write_atomic(self.root / name, text)
 
-    def log(self, event: dict[str, Any]) -> None:
-        line = json.dumps({"time": round(time.time(), 3), **event}, ensure_ascii=False, default=str)
-        # One write per event, flushed to the OS at once: a killed process loses nothing written.
-        # (No fsync: it would cost more than a whole step and guards only against power loss.)
-        with open(self.trajectory, "a") as f:
-            f.write(line + "\n")
+    def log(self, event: Event) -> Event:
+        return self.trajectory.append(event)
 
-    def events(self) -> list[dict[str, Any]]:
-        if not self.trajectory.exists():
-            return []
-        out = []
-        for line in self.trajectory.read_text().splitlines():
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                break  # a line cut by a crash mid-write: everything before it stands
-        return out
+    def events(self) -> list[Event]:
+        return self.trajectory.read()
 
 
-def rebuild(events: list[dict[str, Any]]) -> Memory:
+def rebuild(events: list[Event]) -> Memory:
     """The conversation as it stood after the last event."""
     memory = Memory()
     for e in events:
-        if e.get("type") == "compact":
-            memory.compact(int(e["upto"]), e["summary"])
-        for m in e.get("messages") or ():
-            memory.add(int(e.get("step", 0)), Message(m["role"], m["content"]))
+        if isinstance(e, Compact):
+            memory.compact(e.upto, e.summary)
+        step = int(getattr(e, "step", 0) or 0)
+        for m in getattr(e, "messages", None) or ():
+            memory.add(step, Message(m["role"], m["content"]))
     return memory

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..runs.events import Approval, RunStarted, StepDone
 from .memory import RunFolder
 from .outcome import Outcome
 
@@ -15,12 +16,12 @@ WRITES = {"write_file", "edit_file", "delete_file"}
 
 def write_summary(run: RunFolder, outcome: Outcome) -> str:
     events = run.events()
-    start = next((e for e in events if e.get("type") == "start"), {})
-    steps = [e for e in events if e.get("type") == "step"]
-    approvals = [e for e in events if e.get("type") == "approval"]
+    start = next((e for e in events if isinstance(e, RunStarted)), None)
+    steps = [e for e in events if isinstance(e, StepDone)]
+    approvals = [e for e in events if isinstance(e, Approval)]
     s = outcome.spend
     lines = [
-        f"# {start.get('task', 'agent run')}",
+        f"# {start.task if start else 'agent run'}",
         "",
         f"**Status:** {outcome.status} ({outcome.reason})",
         f"**Steps:** {len(steps)} · **tokens:** {s.prompt_tokens:,} prompt + {s.completion_tokens:,} reply"
@@ -33,18 +34,16 @@ def write_summary(run: RunFolder, outcome: Outcome) -> str:
         lines += ["## Answer given, not accepted", "", _answer(outcome.answer), ""]
     lines += ["## What was done", ""]
     for e in steps:
-        mark = "ok" if e.get("status") == "ok" else e.get("status", "?")
-        tools = ", ".join(sorted({c["tool"] for c in e.get("tool_calls", [])}))
-        lines.append(
-            f"{e['step']}. {e.get('thought') or '(no thought)'} [{mark}" + (f"; {tools}]" if tools else "]")
-        )
+        mark = e.status or "?"
+        tools = ", ".join(sorted({c["tool"] for c in e.tool_calls}))
+        lines.append(f"{e.step}. {e.thought or '(no thought)'} [{mark}" + (f"; {tools}]" if tools else "]"))
     if not steps:
         lines.append("Nothing: no step ran.")
     changed = sorted(
         {
             str(c["arguments"].get("path"))
             for e in steps
-            for c in e.get("tool_calls", [])
+            for c in e.tool_calls
             if c["tool"] in WRITES and c.get("ok")
         }
     )
@@ -53,10 +52,10 @@ def write_summary(run: RunFolder, outcome: Outcome) -> str:
     if approvals:
         lines += ["", "## Approvals", ""]
         for a in approvals:
-            act, dec = a["action"], a["decision"]
+            act, dec = a.action, a.decision
             verdict = "allowed" if dec["allowed"] else "denied"
             lines.append(
-                f"- step {a.get('step')}: {act['tool']} ({act['kind']}: {act['detail'][:120]}) "
+                f"- step {a.step}: {act['tool']} ({act['kind']}: {act['detail'][:120]}) "
                 f"{verdict} by {dec['by']}"
             )
     if outcome.status != "done":
@@ -67,8 +66,8 @@ def write_summary(run: RunFolder, outcome: Outcome) -> str:
         else:
             lines.append("The task is not finished; no final answer was given.")
         if last is not None:
-            lines.append(f"The last step was: {last.get('thought') or '(no thought)'}")
-            obs = (last.get("observation") or "").strip().splitlines()
+            lines.append(f"The last step was: {last.thought or '(no thought)'}")
+            obs = last.observation.strip().splitlines()
             if obs:
                 lines.append(f"and it printed: `{obs[-1][:200]}`")
         if outcome.status in ("budget", "interrupted", "error"):

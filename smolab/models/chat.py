@@ -8,6 +8,7 @@ the same across llama.cpp, an HTTP server and a hosted API lives here, once.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -127,11 +128,16 @@ class ChatDefaults:
 class ChatModel:
     """A model ready to chat. Build one with :func:`smolab.models.load_model`."""
 
-    def __init__(self, backend: Backend, defaults: ChatDefaults | None = None):
+    def __init__(
+        self, backend: Backend, defaults: ChatDefaults | None = None, parent: ChatModel | None = None
+    ):
         self.backend = backend
         self.defaults = defaults or ChatDefaults()
         self.usage = Usage()
+        """Every call made through this handle and the handles shared from it."""
         self._observers: list[Observer] = []
+        self._parent = parent
+        self._lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -141,9 +147,22 @@ class ChatModel:
     def context_window(self) -> int:
         return self.backend.context_window
 
-    def add_observer(self, observer: Observer) -> None:
-        """Call ``observer`` with a :class:`CallRecord` after every finished model call."""
+    def observe(self, observer: Observer) -> Callable[[], None]:
+        """Call ``observer`` with a :class:`CallRecord` after every finished call made through
+        this handle; returns what removes it."""
         self._observers.append(observer)
+
+        def remove() -> None:
+            if observer in self._observers:
+                self._observers.remove(observer)
+
+        return remove
+
+    def share(self) -> ChatModel:
+        """Another handle on the same loaded model, with its own usage and observers: what a
+        run uses, so its calls and tokens are its own when one model serves several runs
+        (the backend serialises calls from different threads)."""
+        return ChatModel(self.backend, self.defaults, parent=self)
 
     def count_tokens(self, messages: MessagesLike) -> int:
         """Prompt tokens of ``messages`` after the chat template (estimated where the backend can't)."""
@@ -202,7 +221,11 @@ class ChatModel:
         self, messages: list[Message], params: GenerateParams, attempt: int
     ) -> Callable[[Completion], None]:
         def finish(completion: Completion) -> None:
-            self.usage += completion.usage
+            handle: ChatModel | None = self
+            while handle is not None:  # this handle's usage, and that of the one it was shared from
+                with handle._lock:
+                    handle.usage += completion.usage
+                handle = handle._parent
             record = CallRecord(self.name, messages, params, completion, attempt)
             for observer in self._observers:
                 observer(record)

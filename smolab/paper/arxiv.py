@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 
 import httpx
 
+from ..runs.files import write_atomic
 from .errors import PaperReadError
 
 DEFAULT_URL = "https://arxiv.org"
@@ -126,9 +127,7 @@ class ArxivClient:
         entry = {"kind": kind, "file": path.name, "url": url, "fetched": fetched}
         files.insert(0 if kind == "source" else len(files), entry)
         meta["files"] = files
-        tmp = meta_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(meta, indent=1))
-        os.replace(tmp, meta_path)
+        write_atomic(meta_path, json.dumps(meta, indent=1))
         return Cached(arxiv_id, path, kind, fetched)
 
     # -- network --------------------------------------------------------------

@@ -7,7 +7,7 @@ Every model call is one line of ``.smolab/trajectory.jsonl``.
 
 from __future__ import annotations
 
-import json
+import os
 import time
 from collections.abc import Callable
 from functools import partial
@@ -16,10 +16,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from ..errors import SmolabError
 from ..models import ChatModel, Message
-from ..models.chat import CallRecord
 from ..paper import Paper, read_paper
 from ..paper.digest import UNKNOWN, Digest, digest_paper
+from ..runs import Meter, RunIndex, link
+from ..runs.events import RunEnded, RunResumed, RunStarted, StageFinished, StageStarted
 from ..skills import SkillLibrary
 from . import blueprint as bp
 from . import generate as gen
@@ -75,37 +77,18 @@ CLASSIFIER = "You sort machine-learning papers by the kind of their main contrib
 class Pipeline:
     def __init__(self, run: RunDir, model: ChatModel, paper: str, options: Options | None = None):
         self.run = run
-        self.model = model
+        # The run's own handle on the model: its calls and tokens are this run's alone.
+        self.model = model.share()
         self.paper_source = paper
         self.options = options or Options()
         self.stage = ""
         self.key = ""
-        self._calls = 0
         self.library = SkillLibrary(self.options.skills or [])
-        model.add_observer(self._log_call)
+        self.meter = Meter(run.trajectory)
+        self.close = self.model.observe(self.meter)
+        """Stop recording this run's calls (the model may go on serving others)."""
 
     # -- bookkeeping ----------------------------------------------------------------
-
-    def _log_call(self, rec: CallRecord) -> None:
-        self._calls += 1
-        u = rec.completion.usage
-        line = {
-            "time": round(time.time(), 3),
-            "stage": self.stage,
-            "step": self.key,
-            "model": rec.model,
-            "messages": [m.to_dict() for m in rec.messages],
-            "max_tokens": rec.params.max_tokens,
-            "schema": (rec.params.json_schema or {}).get("title"),
-            "reply": rec.completion.text,
-            "finish": rec.completion.finish_reason,
-            "prompt_tokens": u.prompt_tokens,
-            "cached_tokens": u.cached_tokens,
-            "completion_tokens": u.completion_tokens,
-            "seconds": round(u.seconds, 3),
-        }
-        with open(self.run.path("trajectory.jsonl"), "a") as f:
-            f.write(json.dumps(line, ensure_ascii=False) + "\n")
 
     def progress(self, stage: str, done: int, total: int) -> None:
         if self.options.progress:
@@ -116,25 +99,33 @@ class Pipeline:
         done = self.run.done(key)
         if done is not None:
             return done.result
-        self.stage, self.key = stage, key
-        before = (
-            self.model.usage.prompt_tokens,
-            self.model.usage.cached_tokens,
-            self.model.usage.completion_tokens,
-        )
-        calls, start = self._calls, time.monotonic()
+        self.stage = self.meter.stage = stage
+        self.key = self.meter.key = key
+        self.run.trajectory.append(StageStarted(stage=stage, key=key))
+        u = self.meter.usage
+        before = (u.prompt_tokens, u.cached_tokens, u.completion_tokens, self.meter.calls)
+        start = time.monotonic()
         result = fn()
-        u = self.model.usage
-        self.run.finish(
-            StepRecord(
-                key=key,
+        record = StepRecord(
+            key=key,
+            stage=stage,
+            seconds=round(time.monotonic() - start, 3),
+            calls=self.meter.calls - before[3],
+            prompt_tokens=u.prompt_tokens - before[0],
+            cached_tokens=u.cached_tokens - before[1],
+            completion_tokens=u.completion_tokens - before[2],
+            result=result,
+        )
+        self.run.finish(record)
+        self.run.trajectory.append(
+            StageFinished(
                 stage=stage,
-                seconds=round(time.monotonic() - start, 3),
-                calls=self._calls - calls,
-                prompt_tokens=u.prompt_tokens - before[0],
-                cached_tokens=u.cached_tokens - before[1],
-                completion_tokens=u.completion_tokens - before[2],
-                result=result,
+                key=key,
+                seconds=record.seconds,
+                calls=record.calls,
+                prompt_tokens=record.prompt_tokens,
+                cached_tokens=record.cached_tokens,
+                completion_tokens=record.completion_tokens,
             )
         )
         return result
@@ -542,7 +533,44 @@ def reproduce(
     resume: bool = False,
     force: bool = False,
     options: Options | None = None,
+    index: RunIndex | None = None,
 ) -> dict[str, Any]:
-    """Turn ``paper`` into a repository in ``out``; the report's summary."""
+    """Turn ``paper`` into a repository in ``out``; the report's summary. The run's events go
+    to ``out/.smolab/trajectory.jsonl``; ``index`` (when given) lists the run as it goes."""
     run = RunDir.open(out, paper, model.name, resume=resume, force=force)
-    return Pipeline(run, model, paper, options).run_all()
+    ref = run.ref()
+    if index is not None:
+        link(index.runs_dir, ref.id, run.meta)
+    resumed = any(isinstance(e, RunStarted) for e in run.trajectory.read())
+    if resumed:
+        run.trajectory.append(RunResumed(pid=os.getpid()))
+    else:
+        run.trajectory.append(
+            RunStarted(kind="reproduce", id=ref.id, model=model.name, task=paper, pid=os.getpid())
+        )
+    if index is not None:
+        index.update(ref)
+    pipeline = Pipeline(run, model, paper, options)
+    started = time.monotonic()
+
+    def end(status: str, reason: str) -> None:
+        elapsed = round(time.monotonic() - started, 3)
+        run.trajectory.append(RunEnded(status=status, reason=reason, elapsed=elapsed))
+
+    try:
+        summary = pipeline.run_all()
+    except KeyboardInterrupt:
+        end("interrupted", "stopped by Ctrl-C; continue with --resume")
+        raise
+    except Exception as err:
+        end("error", str(err) if isinstance(err, SmolabError) else f"{type(err).__name__}: {err}")
+        raise
+    else:
+        verdict = summary.get("verdict") or {}
+        status = "done" if summary.get("ok") else "unverified" if summary.get("runs") else "failed"
+        end(status, str(verdict.get("headline", "")))
+        return summary
+    finally:
+        pipeline.close()
+        if index is not None:
+            index.update(ref)

@@ -10,26 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..runs import RunRef, Trajectory, new_run_id, write_atomic
+from ..runs.events import FileWritten
 from .errors import RunFolderError
 
 META = ".smolab"
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data.encode() if isinstance(data, str) else data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 @dataclass
@@ -62,6 +53,7 @@ class RunDir:
     def __init__(self, root: Path):
         self.root = root
         self.meta = root / META
+        self.trajectory = Trajectory(self.meta / "trajectory.jsonl")
 
     # -- opening ----------------------------------------------------------------
 
@@ -84,6 +76,10 @@ class RunDir:
                     f"{root} already holds a run of this paper; --resume to continue it, "
                     "--force to start over"
                 )
+            if not info.get("id"):  # a run from before runs had ids
+                run.save_json(
+                    "run.json", {**info, "kind": "reproduce", "id": new_run_id(root.resolve().name)}
+                )
             return run
         if resume and info is None:
             raise RunFolderError(f"--resume: {root} holds no smolab run to continue")
@@ -98,6 +94,8 @@ class RunDir:
         run.save_json(
             "run.json",
             {
+                "kind": "reproduce",
+                "id": new_run_id(root.resolve().name),
                 "paper": paper,
                 "paper_id": ident,
                 "model": model,
@@ -109,6 +107,9 @@ class RunDir:
     def info(self) -> dict[str, Any] | None:
         data = self.load_json("run.json")
         return data if isinstance(data, dict) else None
+
+    def ref(self) -> RunRef:
+        return RunRef(str((self.info() or {}).get("id") or self.root.resolve().name), self.meta)
 
     def clear(self) -> None:
         """Remove what an earlier run wrote (its files and its .smolab/), not anything else."""
@@ -152,6 +153,7 @@ class RunDir:
         if self.root.resolve() not in target.parents:
             raise RunFolderError(f"refusing to write {name}: outside {self.root}")
         write_atomic(target, text)
+        self.trajectory.append(FileWritten(path=name, bytes=len(text.encode())))
         written = self.load_json("files.json") or {}
         if name not in written:
             written[name] = True
