@@ -255,10 +255,12 @@ def reproduce(
     from rich.progress import MofNCompleteColumn
 
     from .models import load_model
+    from .paper.arxiv import ArxivClient
     from .reproduce import Options
     from .reproduce import reproduce as run_pipeline
 
-    model = load_model(settings=_settings(ctx))
+    settings = _settings(ctx)
+    model = load_model(settings=settings)
     progress = Progress(
         TextColumn("{task.description:<9}"),
         BarColumn(),
@@ -274,10 +276,14 @@ def reproduce(
             tasks[stage] = progress.add_task(stage, total=total)
         progress.update(tasks[stage], completed=done, total=total)
 
+    def download(done: int, total: int | None) -> None:
+        # In kilobytes: the bar counts whole units, and a paper's size is known only once it starts.
+        update("download", done // 1024, (total or done) // 1024 or 1)
+
     def notice(line: str) -> None:
         progress.console.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
 
-    index = open_index(_settings(ctx))
+    index = open_index(settings)
     with progress:
         summary = run_pipeline(
             paper,
@@ -290,6 +296,8 @@ def reproduce(
                 repair_rounds=repair_rounds,
                 fresh_attempts=fresh_attempts,
                 progress=update,
+                arxiv=ArxivClient.from_settings(settings),
+                download=download,
                 notice=notice,
                 skills=skills,
             ),
@@ -512,8 +520,9 @@ def judge(
     for folder, what in ((repo, "repository"), (reference, "reference")):
         if folder is not None and not folder.is_dir():
             raise SmolabError(f"the {what} {folder} is not a folder")
-    p = _read_paper(paper, False)
-    model = load_model(settings=_settings(ctx))
+    settings = _settings(ctx)
+    p = _read_paper(settings, paper, False)
+    model = load_model(settings=settings)
     with err.status(f"judging with {model.name}…"):
         verdict = Judge(model).judge(repo, p, paper, reference=reference, samples=samples)
     if as_json:
@@ -630,14 +639,16 @@ PAPER_HELP = "A .pdf, a .tex, a LaTeX source archive, or an arXiv id or URL (lik
 REFRESH_HELP = "For an arXiv paper: fetch it again even if cached (the cache is used when offline)."
 
 
-def _read_paper(paper: str, refresh: bool) -> Any:
+def _read_paper(settings: Settings, paper: str, refresh: bool) -> Any:
     from .paper import read_paper
+    from .paper.arxiv import ArxivClient
 
     def notice(line: str) -> None:
         err.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
 
+    arxiv = ArxivClient.from_settings(settings)
     with _progress(f"arXiv {paper}") as progress:
-        p = read_paper(paper, refresh=refresh, progress=progress, notice=notice)
+        p = read_paper(paper, arxiv=arxiv, refresh=refresh, progress=progress, notice=notice)
     for line in p.notices:
         notice(line)
     return p
@@ -645,12 +656,13 @@ def _read_paper(paper: str, refresh: bool) -> Any:
 
 @paper_app.command("show")
 def paper_show(
+    ctx: typer.Context,
     paper: Annotated[str, typer.Argument(help=PAPER_HELP)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole structure as JSON.")] = False,
     refresh: Annotated[bool, typer.Option("--refresh", help=REFRESH_HELP)] = False,
 ) -> None:
     """An outline of a paper with counts of what was found (or all of it with --json)."""
-    p = _read_paper(paper, refresh)
+    p = _read_paper(_settings(ctx), paper, refresh)
     if as_json:
         typer.echo(p.model_dump_json(indent=2))
         return
@@ -692,7 +704,7 @@ def paper_digest(
     from .models import load_model
     from .paper.digest import digest_paper
 
-    p = _read_paper(paper, refresh)
+    p = _read_paper(_settings(ctx), paper, refresh)
     model = load_model(settings=_settings(ctx))
     with _progress("digesting", MofNCompleteColumn()) as update:
         d = digest_paper(p, model, budget=budget, progress=update)

@@ -219,3 +219,29 @@ def test_cli_reads_an_arxiv_id_through_the_configured_server(tmp_path):
     offline = run_cli("paper", "show", "2401.00002", env={**env, "SMOLAB_ARXIV_URL": _closed_port()})
     assert offline.returncode == 1
     assert len(offline.stderr.strip().splitlines()) == 1 and "cannot reach" in offline.stderr
+
+
+def test_reproduce_fetches_an_arxiv_paper_through_the_client_it_is_given(tmp_path):
+    """The pipeline reads settings from nowhere: the caller's client fetches the paper, and its
+    download progress reaches the caller (the CLI's bar)."""
+    from smolab.reproduce import Options, Pipeline, RunDir
+
+    from .scripted_author import PAPER_TEX, Author, author_model
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        data = PAPER_TEX.encode()
+        info = tarfile.TarInfo("main.tex")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    papers = ArxivPapers(sources={"2401.00002": buf.getvalue()}, pdfs={})
+    seen: list[int] = []
+    with serve(ArxivHandler, arxiv=papers) as url:
+        run = RunDir.open(tmp_path / "repo", "2401.00002", "scripted", resume=False, force=False)
+        options = Options(arxiv=client(url, tmp_path), download=lambda done, total: seen.append(done))
+        paper = Pipeline(run, author_model(Author()), "2401.00002", options).read()
+    assert paper.origin == "arXiv:2401.00002" and paper.equations
+    assert seen and seen[-1] == len(buf.getvalue())
+    # Without a client, an arXiv id is refused with what to pass (no settings read behind the back).
+    with pytest.raises(PaperReadError, match="ArxivClient"):
+        read_paper("2401.00002")

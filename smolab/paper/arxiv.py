@@ -19,11 +19,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import httpx
 
 from ..runs.files import write_atomic
+
+if TYPE_CHECKING:
+    from ..config import Settings
 from .errors import PaperReadError
 
 DEFAULT_URL = "https://arxiv.org"
@@ -97,6 +101,17 @@ class ArxivClient:
         self.timeout = timeout
         self.retries = retries
         self.user_agent = user_agent
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> ArxivClient:
+        """A client caching under ``$SMOLAB_HOME/papers/arxiv``, with the settings' URL and pacing."""
+        return cls(
+            s.papers_dir / "arxiv",
+            base_url=s.arxiv_url,
+            interval=s.arxiv_interval,
+            timeout=min(s.request_timeout, 120.0),
+            retries=s.retries,
+        )
 
     # -- cache ----------------------------------------------------------------
 

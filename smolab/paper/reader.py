@@ -29,7 +29,11 @@ def read_paper(
     if not path.exists():
         arxiv_id = parse_arxiv_id(str(source))
         if arxiv_id:
-            return read_arxiv(arxiv_id, arxiv or default_arxiv(), refresh, progress, notice)
+            if arxiv is None:
+                raise PaperReadError(
+                    f"{source} is an arXiv id; pass an ArxivClient (ArxivClient.from_settings) to fetch it"
+                )
+            return read_arxiv(arxiv_id, arxiv, refresh, progress, notice)
         raise PaperReadError(
             f"{path} does not exist; give a .pdf, a .tex, a source archive or an arXiv id (like 1706.03762)"
         )
@@ -74,16 +78,3 @@ def read_arxiv(
         paper = read_file(got.path)
     paper.origin = f"arXiv:{arxiv_id}"
     return paper
-
-
-def default_arxiv() -> ArxivClient:
-    from ..config import load_settings
-
-    s = load_settings()
-    return ArxivClient(
-        s.papers_dir / "arxiv",
-        base_url=s.arxiv_url,
-        interval=s.arxiv_interval,
-        timeout=min(s.request_timeout, 120.0),
-        retries=s.retries,
-    )

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..paper.arxiv import ArxivClient
 from ..sandbox import Limits
 
 Progress = Callable[[str, int, int], None]
@@ -23,6 +24,10 @@ class Options:
     """Further references sampled when the method disagrees with the first (see ``agree.py``)."""
     limits: Limits | None = None
     progress: Progress | None = None
+    arxiv: ArxivClient | None = None
+    """Fetches the paper when it is given as an arXiv id."""
+    download: Callable[[int, int | None], None] | None = None
+    """Called with (bytes so far, total or None) while the paper downloads."""
     notice: Callable[[str], None] | None = None
     """Called with each one-line notice: what the paper reader could not find, a cached arXiv copy."""
     skills: list[Path] | None = None

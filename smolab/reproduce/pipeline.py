@@ -168,7 +168,8 @@ class Pipeline:
 
     def read(self) -> Paper:
         def do() -> dict[str, Any]:
-            p = read_paper(self.paper_source, notice=self.options.notice)
+            o = self.options
+            p = read_paper(self.paper_source, arxiv=o.arxiv, progress=o.download, notice=o.notice)
             for line in p.notices:
                 if self.options.notice:
                     self.options.notice(line)
