@@ -29,6 +29,7 @@ from .runs.events import (
     StageFinished,
     StageStarted,
     StepDone,
+    StepStarted,
     ToolCalled,
 )
 
@@ -167,6 +168,8 @@ def _describe(e: Event) -> str | None:  # noqa: PLR0911 - one case per event typ
         return f"{e.stage}: {e.key} done in {e.seconds:.1f} s, {e.calls} model calls"
     if isinstance(e, ModelCall):
         return f"model: {e.prompt_tokens:,} prompt + {e.completion_tokens:,} reply tokens, {e.seconds:.1f} s"
+    if isinstance(e, StepStarted):
+        return f"step {e.step} started"
     if isinstance(e, StepDone):
         obs = e.observation.strip().splitlines()
         last = obs[-1][:160] if obs else ""

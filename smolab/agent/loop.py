@@ -29,6 +29,7 @@ from ..runs.events import (
     RunStarted,
     SandboxCall,
     StepDone,
+    StepStarted,
     ToolCalled,
 )
 from ..sandbox import ProcessSandbox
@@ -334,6 +335,7 @@ class Agent:
 
     def _one_step(self) -> Outcome | None:
         n = self.step_no + 1
+        self._log(StepStarted(step=n))
         t0 = time.monotonic()
         reply, usage, finish = self._ask()
         model_seconds = time.monotonic() - t0
