@@ -104,7 +104,7 @@ def test_a_task_runs_to_its_final_answer_with_state_kept_between_steps(tmp_path)
 
 
 def test_local_models_decode_under_the_step_grammar(tmp_path):
-    session, backend, _ = make(tmp_path, [step("End.", "final_answer(42)")], grammar=True)
+    session, backend, _ = make(tmp_path, [step("End.", "final_answer(6 * 7)")], grammar=True)
     assert run_task(session, "the task").answer == 42
     assert backend.history[0][1].grammar == GRAMMAR
 
@@ -138,7 +138,7 @@ def test_step_parsing_is_tolerant_but_needs_code():
 
 
 def test_a_model_without_grammar_is_corrected_then_stopped(tmp_path):
-    session, backend, _ = make(tmp_path, ["The answer is 4.", step("Now properly.", "final_answer(4)")])
+    session, backend, _ = make(tmp_path, ["The answer is 4.", step("Now properly.", "final_answer(2 + 2)")])
     assert run_task(session, "the task").answer == 4
     assert "Reply with one step" in backend.history[1][0][-1].content
     assert len(events(tmp_path, "format_error")) == 1
@@ -206,7 +206,7 @@ def test_a_person_answers_yes_always_and_feedback(tmp_path):
 def test_the_allow_list_permits_a_kind(tmp_path):
     session, _, ws = make(
         tmp_path,
-        [step("Delete.", 'print(delete_file("a.txt"))'), step("Stop.", "final_answer(1)")],
+        [step("Delete.", 'print(delete_file("a.txt"))'), step("Stop.", "final_answer('done')")],
         allow=["delete"],
     )
     (ws / "a.txt").write_text("1")
@@ -291,7 +291,7 @@ def test_a_users_own_final_check_runs_after_the_built_in_ones(tmp_path):
 
     session, _, _ = make(
         tmp_path,
-        [step("Guess.", "final_answer(-1)"), step("Again.", "final_answer(7)")],
+        [step("Guess.", "final_answer(0 - 1)"), step("Again.", "final_answer(3 + 4)")],
         options=AgentOptions(final_checks=[positive]),
     )
     outcome = run_task(session, "the task")
@@ -404,7 +404,7 @@ def test_a_money_budget_on_a_model_without_a_price_refuses_to_start(tmp_path, mo
 def test_a_sandbox_that_cannot_define_the_tools_is_a_one_line_error(tmp_path):
     from smolab.agent import AgentError
 
-    session, _, _ = make(tmp_path, [step("x", "final_answer(1)")])
+    session, _, _ = make(tmp_path, [step("x", "final_answer('done')")])
     real = session.agent.sandbox.run_python
 
     def broken(code, timeout=None):
@@ -438,7 +438,7 @@ def test_step_timeout_stops_runaway_code_and_the_session_goes_on(tmp_path):
 def test_old_steps_are_summarised_when_the_window_fills(tmp_path):
     long = "word " * 120
     script = [step(f"Step {i}.", f"print({i}, '{long}')") for i in range(8)] + [
-        step("Stop.", "final_answer(1)")
+        step("Stop.", "final_answer('done')")
     ]
     summary = "Printed long lines; nothing else."
 
@@ -565,7 +565,7 @@ def test_shell_runs_jailed_and_offline(tmp_path):
         tmp_path,
         [
             step("Shell.", 'print(shell("echo hi > out.txt && cat out.txt && ls /root 2>&1 | head -1"))'),
-            step("Stop.", "final_answer(1)"),
+            step("Stop.", "final_answer('done')"),
         ],
     )
     run_task(session, "the task")
@@ -717,7 +717,7 @@ def test_research_tools_against_stand_in_services(tmp_path, monkeypatch):
             step("Docs.", f"print(fetch_page('{url}/docs/page.html'))"),
             step("Code.", "print(search_github_code('class Transformer')[0])"),
             step("Missing.", f"print(fetch_page('{url}/nowhere'))"),
-            step("Stop.", "final_answer(1)"),
+            step("Stop.", "final_answer('done')"),
         ]
         model = ChatModel(ScriptedBackend(replies), ChatDefaults(max_tokens=200))
         session = build(model, settings, tmp_path / "ws", tmp_path / "run", task="t", allow=["network"])
@@ -740,7 +740,7 @@ def test_research_tools_offline_fail_in_one_line(tmp_path, monkeypatch):
     replies = [
         step("Papers.", "print(search_papers('attention'))"),
         step("Code.", "print(search_github_code('x'))"),
-        step("Stop.", "final_answer(1)"),
+        step("Stop.", "final_answer('done')"),
     ]
     model = ChatModel(ScriptedBackend(replies), ChatDefaults(max_tokens=200))
     run_task(build(model, settings, tmp_path / "ws", tmp_path / "run", task="t", allow=["network"]), "t")
@@ -818,7 +818,7 @@ def test_the_same_failing_tool_call_in_reworded_code_is_a_loop():
 def test_notebook_shell_lines_run_through_the_shell_tool_and_its_approvals(tmp_path):
     session, backend, ws = make(
         tmp_path,
-        [step("Install.", "!pip install pandas"), step("List.", "!ls"), step("Stop.", "final_answer(1)")],
+        [step("Install.", "!pip install pandas"), step("List.", "!ls"), step("Stop.", "final_answer('done')")],
     )
     (ws / "seen.txt").write_text("x")
     run_task(session, "the task")
@@ -843,7 +843,7 @@ def test_code_that_deletes_workspace_files_itself_needs_approval_too(tmp_path):
                 "Temporary files are free.",
                 "import tempfile, os\nf = tempfile.mktemp()\nopen(f, 'w').close()\nos.remove(f)\nprint('ok')",
             ),
-            step("Stop.", "final_answer(1)"),
+            step("Stop.", "final_answer('done')"),
         ],
     )
     (ws / "keep.txt").write_text("precious")
@@ -863,7 +863,7 @@ def test_a_finished_run_is_not_resumed(tmp_path):
     from smolab.agent import resume_run
     from smolab.agent.errors import RunFinishedError
 
-    session, _, ws = make(tmp_path, [step("Stop.", "final_answer(1)")])
+    session, _, ws = make(tmp_path, [step("Stop.", "final_answer('done')")])
     run_task(session, "the task")
     model = ChatModel(ScriptedBackend([]))
     again = build(model, load_settings(home=tmp_path / "home"), ws, tmp_path / "run")

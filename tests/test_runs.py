@@ -236,7 +236,7 @@ def _agent_run(home: Path, tmp_path: Path, task: str, replies: list[str]) -> Pat
 
 def test_the_index_migrates_in_order_and_is_rebuilt_from_the_folders(tmp_path):
     home = tmp_path / "home"
-    _agent_run(home, tmp_path, "first task", [step("Answer.", "final_answer(1)")])
+    _agent_run(home, tmp_path, "first task", [step("Answer.", "final_answer(0 + 1)")])
     index = RunIndex(home / "runs.db", home / "runs")
     [row] = index.list()
     assert row.id == "first-task" and row.status == "done" and row.kind == "agent"
@@ -366,7 +366,7 @@ def test_follow_prints_a_run_in_progress_as_it_happens(tmp_path):
 
 def test_runs_lists_both_kinds_shows_and_exports_round_trip(tmp_path):
     home = tmp_path / "home"
-    _agent_run(home, tmp_path, "agent task", [step("Answer.", "final_answer(2)")])
+    _agent_run(home, tmp_path, "agent task", [step("Answer.", "final_answer(1 + 1)")])
     paper = tmp_path / "paper.tex"
     paper.write_text(PAPER_TEX)
     reproduce(

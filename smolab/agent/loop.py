@@ -35,6 +35,7 @@ from ..runs.events import (
 from ..sandbox import ProcessSandbox
 from .checks import BUILT_IN, Ending, FinalCheck, Snapshot, run_checks, snapshot
 from .errors import RunFinishedError, SandboxSetupError
+from .grounding import CHECKS as GROUNDED
 from .guards import CORRECTION, Budget, DoomLoop, Spend, exceeded, free
 from .memory import Memory, RunFolder, rebuild
 from .outcome import Outcome, Status
@@ -433,7 +434,7 @@ class Agent:
         """What the built-in and the user's final checks find wrong with the current answer."""
         steps = [e.model_dump() for e in self._steps()]
         ending = Ending(self._task, self.answer, self.sandbox.workspace, self._before, steps)
-        return run_checks(ending, [*BUILT_IN, *self.options.final_checks])
+        return run_checks(ending, [*BUILT_IN, *GROUNDED, *self.options.final_checks])
 
     def _finish(self, how: str) -> Outcome | None:
         """End as done if the answer passes its checks; else send the problems back (the run
