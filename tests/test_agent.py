@@ -818,7 +818,11 @@ def test_the_same_failing_tool_call_in_reworded_code_is_a_loop():
 def test_notebook_shell_lines_run_through_the_shell_tool_and_its_approvals(tmp_path):
     session, backend, ws = make(
         tmp_path,
-        [step("Install.", "!pip install pandas"), step("List.", "!ls"), step("Stop.", "final_answer('done')")],
+        [
+            step("Install.", "!pip install pandas"),
+            step("List.", "!ls"),
+            step("Stop.", "final_answer('done')"),
+        ],
     )
     (ws / "seen.txt").write_text("x")
     run_task(session, "the task")

@@ -82,3 +82,24 @@ def test_installed_packages_are_not_part_of_the_workspace(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "a.txt").write_text("a")
     assert list(snapshot(tmp_path)) == ["sub/a.txt"]
+
+
+def test_an_answer_saying_the_tests_pass_needs_a_test_run_that_passed(tmp_path):
+    answer = "Fixed calc.py; the tests pass now."
+    (tmp_path / "calc.py").write_text("def add(a, b):\n    return a + b\n")
+    before = {"calc.py": (0, 0)}  # changed since the start
+    never_ran = claims_hold(ending(tmp_path, "fix calc.py", answer, [], before))
+    assert never_ran is not None and "no step ran them" in never_ran
+    failed_run = {
+        "step": 2,
+        "code": "shell('python -m pytest -q')",
+        "status": "ok",
+        "tool_calls": [],
+        "observation": "F.\n1 failed, 1 passed in 0.1s",
+    }
+    assert "1 failed" in (claims_hold(ending(tmp_path, "fix calc.py", answer, [failed_run], before)) or "")
+    passed_run = {**failed_run, "step": 3, "observation": "..\n2 passed in 0.1s"}
+    runs = [failed_run, passed_run]
+    assert claims_hold(ending(tmp_path, "fix calc.py", answer, runs, before)) is None
+    # Saying they do not pass yet is no claim.
+    assert claims_hold(ending(tmp_path, "fix calc.py", "The tests do not pass yet.", [], before)) is None

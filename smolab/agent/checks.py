@@ -123,7 +123,11 @@ CLAIMS = {
     ),
     "train": re.compile(r"\b(?:trained|fine-tuned|fitted)\b", re.I),
     "delete": re.compile(r"\b(?:deleted|removed|erased)\b", re.I),
+    "tests": re.compile(r"\btests?\b[^.;!?]*?\b(?:pass|passes|passed|passing|succeed\w*|green)\b", re.I),
 }
+# A step that ran a test suite (in its code, or through the shell tool), and what a failed run prints.
+RUNS_TESTS = re.compile(r"\bpytest\b|\bunittest\b", re.I)
+TESTS_FAILED = re.compile(r"\b\d+ (?:failed|errors?)\b|^FAILED|^ERROR|FAILED \(", re.M)
 TRAINING = re.compile(r"\.backward\(|\.fit\(|\.step\(\)|\.train\(|optim\.", re.I)
 WRITERS = {"write_file", "edit_file"}
 
@@ -133,7 +137,7 @@ def _claimed(text: str) -> set[str]:
     for clause in _clauses(text):
         for claim, pattern in CLAIMS.items():
             m = pattern.search(clause)
-            if m and not NEGATED.search(clause[: m.start()]):
+            if m and not NEGATED.search(clause[: m.end()]):
                 found.add(claim)
     return found
 
@@ -158,7 +162,29 @@ def claims_hold(end: Ending) -> str | None:
     ran = [s for s in end.steps if s.get("status") == "ok"]
     if "train" in claims and not any(TRAINING.search(s.get("code", "")) for s in ran):
         problems.append("the answer says a model was trained, but no step that ran trained one")
+    if "tests" in claims:
+        problems.extend(_tests_ran(end.steps))
     return "; ".join(problems) or None
+
+
+def _tests_ran(steps: list[dict[str, Any]]) -> list[str]:
+    """An answer saying the tests pass needs a last test run that passed."""
+    runs = [s for s in steps if RUNS_TESTS.search(s.get("code", "") + json.dumps(s.get("tool_calls", [])))]
+    if not runs:
+        return [
+            "the answer says the tests pass, but no step ran them: run them "
+            "(shell('python -m pytest -q')), read the result, then answer"
+        ]
+    last = runs[-1]
+    shown = str(last.get("observation", "")) + json.dumps(
+        [c.get("result") for c in last.get("tool_calls", [])]
+    )
+    failed = TESTS_FAILED.search(shown)
+    if failed is not None or last.get("status") != "ok":
+        line = failed.group(0) if failed else str(last.get("status"))
+        step = last.get("step", "?")
+        return [f"the answer says the tests pass, but the last test run (step {step}) shows {line!r}"]
+    return []
 
 
 BUILT_IN: tuple[FinalCheck, ...] = (files_exist, claims_hold)
