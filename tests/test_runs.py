@@ -413,3 +413,23 @@ def test_an_export_keeps_a_v0_run_readable_in_the_current_schema(tmp_path):
     data = json.loads((tmp_path / "old.json").read_text())
     assert {e["v"] for e in data["events"]} == {SCHEMA_VERSION}
     assert data["events"][0]["type"] == "run_started" and data["run"]["status"] == "budget"
+
+
+def test_the_agent_run_as_a_stream_of_its_events(tmp_path):
+    from smolab.agent import stream_run
+
+    replies = [step("Look.", "print(6 * 7)"), step("Answer.", "final_answer(6 * 7)")]
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    model = ChatModel(ScriptedBackend(replies), ChatDefaults(max_tokens=200))
+    session = build(model, load_settings(home=tmp_path / "home"), ws, tmp_path / "run", task="6 times 7?")
+    stream = stream_run(session, "6 times 7?")
+    seen = []
+    with pytest.raises(StopIteration) as stop:
+        while True:
+            seen.append(next(stream))
+    assert stop.value.value.status == "done" and stop.value.value.answer == 42
+    assert [e.line() for e in seen] == [
+        e.line() for e in Trajectory(tmp_path / "run" / "trajectory.jsonl").read()
+    ]
+    assert [e.step for e in seen if isinstance(e, StepDone)] == [1, 2]

@@ -4,7 +4,7 @@ in a sandbox session (tools call back to the host), and its output is the next o
 >>> from smolab.agent import build, run_task
 """
 
-from .build import Session, build, default_run_dir, resume_run, run_task
+from .build import Session, build, default_run_dir, resume_run, run_task, stream_run
 from .errors import AgentError, AgentSetupError, RunNotFoundError
 from .guards import Budget, DoomLoop, Spend
 from .loop import Agent, AgentOptions
@@ -44,4 +44,5 @@ __all__ = [
     "parse_step",
     "resume_run",
     "run_task",
+    "stream_run",
 ]

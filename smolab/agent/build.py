@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import queue
 import shutil
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..config import Settings
 from ..models import ChatModel, Usage
-from ..runs import new_run_id
+from ..runs import Event, new_run_id
 from ..sandbox import Limits, ProcessSandbox
 from .errors import AgentSetupError
 from .guards import free, litellm_price
@@ -177,3 +179,36 @@ def run_task(session: Session, task: str) -> Outcome:
 def resume_run(session: Session) -> Outcome:
     with session:
         return session.agent.resume()
+
+
+_DONE = object()
+
+
+def stream_run(session: Session, task: str | None = None) -> Generator[Event, None, Outcome]:
+    """The run as a stream of its events, as they are written (a web page, a notebook); the
+    generator's return value is the outcome. ``task=None`` resumes the session's run. The loop
+    runs in a worker thread; an error there is raised here."""
+    events: queue.Queue[Any] = queue.Queue()
+    remove = session.agent.run.trajectory.listen(events.put)
+    result: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            result["outcome"] = run_task(session, task) if task is not None else resume_run(session)
+        except BaseException as err:  # handed to the consuming thread
+            result["error"] = err
+        finally:
+            events.put(_DONE)
+
+    worker = threading.Thread(target=work, name="smolab-agent", daemon=True)
+    worker.start()
+    try:
+        while (event := events.get()) is not _DONE:
+            yield event
+    finally:
+        remove()
+    worker.join()
+    if "error" in result:
+        raise result["error"]
+    outcome: Outcome = result["outcome"]
+    return outcome
