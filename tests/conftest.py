@@ -44,6 +44,15 @@ def real_settings():
     return REAL_SETTINGS
 
 
+def home_with_models(tmp_path: Path) -> Path:
+    """A fresh SMOLAB_HOME that sees the installed models, so a test's runs stay out of the real one."""
+    home = tmp_path / "smolab-home"
+    home.mkdir()
+    if REAL_SETTINGS.models_dir.is_dir():
+        (home / "models").symlink_to(REAL_SETTINGS.models_dir)
+    return home
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None, stdin: str | None = None, timeout: float = 300):
     """Run the installed ``smolab`` command as a user would, in a separate process."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("SMOLAB_")}

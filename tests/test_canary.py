@@ -23,7 +23,7 @@ from smolab.models.canary import (
 from smolab.models.llamacpp import LlamaCppBackend
 from smolab.models.loader import canary_model, store_for
 
-from .conftest import REAL_SETTINGS, run_cli
+from .conftest import REAL_SETTINGS, home_with_models, run_cli
 
 STAND_IN = """import os, signal
 
@@ -116,7 +116,8 @@ def test_the_real_canary_decodes_with_the_smallest_model_and_is_cached(tmp_path:
 @pytest.mark.slow
 def test_the_cli_ends_with_one_line_and_a_run_keeps_what_it_finished(tmp_path: Path):
     folder = stand_in(tmp_path, SEGFAULT)
-    env = with_path(folder) | {"SMOLAB_CACHE": str(tmp_path / "cache")}
+    home = home_with_models(tmp_path)
+    env = with_path(folder) | {"SMOLAB_CACHE": str(tmp_path / "cache"), "SMOLAB_HOME": str(home)}
     chat = run_cli("-m", "smollm2-135m", "chat", "say hi", env=env)
     lines = [ln for ln in chat.stderr.splitlines() if ln.strip()]
     assert chat.returncode == 1 and len(lines) == 1, chat.stderr

@@ -18,7 +18,7 @@ from smolab.reproduce.code import add_missing_imports, extract_code, interface, 
 from smolab.reproduce.plan import config_yaml, task_order
 from smolab.reproduce.schemas import Architecture, Logic
 
-from .conftest import run_cli
+from .conftest import home_with_models, run_cli
 from .scripted_author import PAPER_TEX, Author, author_model
 from .trajectories import model_calls
 
@@ -255,7 +255,7 @@ def test_config_marks_unknown_and_unverified_values():
 
 
 def test_cli_refuses_bad_input_in_one_line(tmp_path, paper):
-    env = {"SMOLAB_MODEL": "smollm2-135m"}
+    env = {"SMOLAB_MODEL": "smollm2-135m", "SMOLAB_HOME": str(home_with_models(tmp_path))}
     busy = tmp_path / "busy"
     busy.mkdir()
     (busy / "x").write_text("x")

@@ -244,6 +244,12 @@ def test_the_index_migrates_in_order_and_is_rebuilt_from_the_folders(tmp_path):
     db = sqlite3.connect(home / "runs.db")
     assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     db.close()
+    # A run whose folder is deleted leaves the list.
+    _agent_run(home, tmp_path, "second task", [step("Answer.", "final_answer(1 + 1)")])
+    assert [r.id for r in index.list()] == ["second-task", "first-task"]
+    shutil.rmtree(home / "runs" / "second-task")
+    assert [r.id for r in index.list()] == ["first-task"]
+    index.close()
     # Gone: rebuilt from the run folders.
     (home / "runs.db").unlink()
     assert [r.id for r in RunIndex(home / "runs.db", home / "runs").list()] == ["first-task"]
