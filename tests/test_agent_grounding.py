@@ -66,6 +66,12 @@ def test_a_comparison_with_a_value_the_files_spell_otherwise_is_pointed_out(tmp_
     assert problem is not None and "'Lisbon'" in problem and "'lisbon'" in problem and "step 1" in problem
     right = step(1, "rows = [r for r in data if r['city'] == 'lisbon']\nprint(len(rows))", "2")
     assert compares_with_the_data(ending(tmp_path, "How many visits to lisbon?", 2, files, [right])) is None
+    # Corrected by a later step: the earlier mistake no longer counts.
+    fixed = {**right, "step": 2}
+    assert (
+        compares_with_the_data(ending(tmp_path, "How many visits to lisbon?", 2, files, [wrong, fixed]))
+        is None
+    )
     # A value no file holds in any spelling is not the data's (a sentinel, say): no complaint.
     other = step(1, "if line != 'END':\n    pass")
     assert compares_with_the_data(ending(tmp_path, "Count the lines.", 4, files, [other])) is None

@@ -159,14 +159,17 @@ def compares_with_the_data(end: Ending) -> str | None:
     files = _files(end)
     if not files:
         return None
+    compared = [list(dict.fromkeys(_compared_strings(str(s.get("code", ""))))) for s in end.steps]
     problems = []
-    for s in end.steps:
-        for literal in dict.fromkeys(_compared_strings(str(s.get("code", "")))):
+    for i, s in enumerate(end.steps):
+        for literal in compared[i]:
             if any(literal in text for text in files.values()):
                 continue
             found = _variant(literal.strip(), files)
             if found is not None:
                 name, variant = found
+                if any(variant in later for later in compared[i + 1 :]):
+                    continue  # a later step compared with the file's spelling: corrected
                 problems.append(
                     f"step {s.get('step', '?')} compares with {literal!r}, which no file holds; "
                     f"{name} has {variant!r}"
