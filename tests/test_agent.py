@@ -93,6 +93,10 @@ def test_a_task_runs_to_its_final_answer_with_state_kept_between_steps(tmp_path)
         steps[2]["observation"] == "(no output; print() what you want to see)"
     )  # final_answer ended the cell
     assert [c["tool"] for c in steps[1]["tool_calls"]] == ["write_file"]
+    # Each tool call and sandbox call is an event of its own, numbered with its step.
+    tools = [(e["step"], e["tool"]) for e in events(tmp_path, "tool_call")]
+    assert tools == [(1, "read_file"), (2, "write_file"), (3, "final_answer")]
+    assert [e["step"] for e in events(tmp_path, "sandbox_call")] == [1, 2, 3]
     assert all("usage" in s and "model_seconds" in s and "code_seconds" in s for s in steps)
     # the model saw the tools and the observations of earlier steps
     last_prompt = backend.history[-1][0]

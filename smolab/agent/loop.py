@@ -170,9 +170,7 @@ class Agent:
         if len(self._calls) > calls:
             c = self._calls[-1]
             self._log(
-                ToolCalled(
-                    step=self.step_no + 1, tool=c.tool, arguments=c.arguments, ok=c.ok, result=c.result
-                )
+                ToolCalled(step=self.step_no, tool=c.tool, arguments=c.arguments, ok=c.ok, result=c.result)
             )
         return reply
 
