@@ -877,3 +877,20 @@ def test_a_finished_run_is_not_resumed(tmp_path):
     again = build(model, load_settings(home=tmp_path / "home"), ws, tmp_path / "run")
     with pytest.raises(RunFinishedError, match="already finished"):
         resume_run(again)
+
+
+def test_the_workspaces_own_modules_import_as_they_are_now(tmp_path):
+    session, _, ws = make(
+        tmp_path,
+        [
+            step("Try it.", "from calc import add\nprint(add(2, 3))"),
+            step("Fix it.", "write_file('calc.py', 'def add(a, b):\\n    return a + b\\n')"),
+            step("Again.", "from calc import add\nprint(add(2, 3))"),
+            step("Done.", "final_answer(add(2, 3))"),
+        ],
+    )
+    (ws / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    outcome = run_task(session, "fix add in calc.py")
+    observed = [s["observation"] for s in events(tmp_path, "step")]
+    assert observed[0] == "-1" and observed[2] == "5"  # the edited module, not the cached one
+    assert outcome.status == "done" and outcome.answer == 5

@@ -73,6 +73,19 @@ def _smolab_delete_guard(event, args, _os=__import__("os")):
 _sys.addaudithook(_smolab_delete_guard)
 """
 
+# The workspace's own modules import like in a script run there, and each step imports them as
+# they are now: a module the model edited is not served from the session's cache.
+FRESH_IMPORTS = """
+_sys.path.insert(1, '/workspace')
+_sys.dont_write_bytecode = True  # a .pyc as old as an edit in the same second would be served
+def _smolab_fresh_imports(_sys=_sys, _importlib=__import__("importlib")):
+    for name, module in list(_sys.modules.items()):
+        where = getattr(module, '__file__', None) or ''
+        if where.startswith('/workspace/') and '/.packages/' not in where:
+            del _sys.modules[name]
+    _importlib.invalidate_caches()
+"""
+
 NO_ANSWER = object()
 
 
@@ -244,7 +257,7 @@ class Agent:
         # The modules small models most often use without importing them, imported up front.
         setup = (
             f"import sys as _sys\n_sys.path.insert(0, '/workspace/{PACKAGES}')\n"
-            "import csv, json, math, os, re\n" + DELETE_GUARD + self.toolbox.prelude()
+            "import csv, json, math, os, re\n" + FRESH_IMPORTS + DELETE_GUARD + self.toolbox.prelude()
         )
         r = self.sandbox.run_python(setup, timeout=60)
         if not r.ok:
@@ -350,6 +363,7 @@ class Agent:
         timeout = self.options.step_timeout
         if self.options.budget.max_seconds is not None:
             timeout = max(1.0, min(timeout, self.options.budget.max_seconds - self.spend.seconds))
+        self.sandbox.run_python("_smolab_fresh_imports()", timeout=10)
         result = self.sandbox.run_python(shell_escapes(step.code), timeout=timeout)
         self._log(SandboxCall(step=n, what="step", status=result.status, seconds=round(result.seconds, 3)))
         obs = observation(result, self.options.observation_chars)
