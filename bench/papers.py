@@ -14,6 +14,7 @@ paper, how many run and agree, and the methods tried per paper.
     .venv/bin/python bench/papers.py DIR --model qwen2.5-coder-0.5b --out runs/bench-0.5b
     .venv/bin/python bench/papers.py --only groupnorm lamb --json results.json
     .venv/bin/python bench/papers.py --compare 1.5b.json 0.5b.json   # side by side
+    .venv/bin/python bench/papers.py --repair-by agent --json agent.json  # the agent as repair engine
 
 Runs resume: a paper whose run folder finished is read back, not redone (``--fresh`` redoes it).
 """
@@ -31,9 +32,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from smolab.config import load_settings
 from smolab.errors import SmolabError
 from smolab.models import DEFAULT_MODEL, load_model
 from smolab.reproduce import Options, reproduce
+from smolab.reproduce.agent_repair import AgentRepair
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared" / "papers" / "dev"
@@ -110,7 +113,7 @@ def row(paper: Path, run: Path, minutes: float, error: str | None) -> dict[str, 
     return out
 
 
-def measure(paper: Path, out: Path, model, fresh: bool) -> dict[str, Any]:
+def measure(paper: Path, out: Path, model, fresh: bool, agent_repair: Any = None) -> dict[str, Any]:
     run = out / paper.stem
     if fresh and run.exists():
         shutil.rmtree(run)
@@ -118,7 +121,8 @@ def measure(paper: Path, out: Path, model, fresh: bool) -> dict[str, Any]:
     error = None
     if not (run / "report.json").is_file():
         try:
-            reproduce(str(paper), run, model, resume=run.exists(), options=Options(repair_rounds=2))
+            options = Options(repair_rounds=2, agent_repair=agent_repair)
+            reproduce(str(paper), run, model, resume=run.exists(), options=options)
         except SmolabError as err:
             error = str(err).splitlines()[0][:120]
     minutes = (time.monotonic() - start) / 60
@@ -226,20 +230,25 @@ def main() -> None:
     ap.add_argument("--fresh", action="store_true", help="redo finished papers")
     ap.add_argument("--json", type=Path, help="also write the rows as JSON")
     ap.add_argument(
+        "--repair-by", choices=("pipeline", "agent"), default="pipeline", help="the repair engine to measure"
+    )
+    ap.add_argument(
         "--compare", nargs="+", type=Path, metavar="JSON", help="print earlier --json results side by side"
     )
     args = ap.parse_args()
     if args.compare:
         Console().print(side_by_side({p.stem: json.loads(p.read_text()) for p in args.compare}))
         return
-    out = args.out or ROOT / "runs" / "bench-papers" / args.model.replace("/", "_")
+    engine = f"-{args.repair_by}-repair" if args.repair_by != "pipeline" else ""
+    out = args.out or ROOT / "runs" / "bench-papers" / (args.model.replace("/", "_") + engine)
     console = Console()
     rows = []
+    # One model for every paper: each run counts its own calls (ChatModel.share).
+    model = load_model(args.model)
+    agent_repair = AgentRepair(load_settings()) if args.repair_by == "agent" else None
     for paper in papers(args.folder, args.only):
         console.print(f"[dim]{paper.name} …[/dim]")
-        # A model per paper: a run's call log is an observer on its model, and one model shared by
-        # runs one after the other would log every later run's calls into each earlier trajectory.
-        rows.append(measure(paper, out, load_model(args.model), args.fresh))
+        rows.append(measure(paper, out, model, args.fresh, agent_repair))
         r = rows[-1]
         console.print(
             f"  {r['kind']}, {r['minutes']:.1f} min, runs: {r['runs']}, tests {r.get('tests', r['error'])}"

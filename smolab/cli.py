@@ -246,6 +246,14 @@ def reproduce(
             "--budget", min=200, help="Tokens for the paper's digest (default: sized to the model)."
         ),
     ] = None,
+    repair_by: Annotated[
+        str,
+        typer.Option(
+            "--repair-by",
+            help="Who repairs failing checks: pipeline (unit by unit) or agent (the repository as "
+            "its workspace, the failures as its task).",
+        ),
+    ] = "pipeline",
     skills: Annotated[
         list[Path] | None,
         typer.Option("--skills", help="A skill folder (or a folder of them) beside the built-in blueprints."),
@@ -258,7 +266,10 @@ def reproduce(
     from .paper.arxiv import ArxivClient
     from .reproduce import Options
     from .reproduce import reproduce as run_pipeline
+    from .reproduce.agent_repair import AgentRepair
 
+    if repair_by not in ("pipeline", "agent"):
+        raise SmolabError(f"--repair-by {repair_by!r}: give pipeline or agent")
     settings = _settings(ctx)
     model = load_model(settings=settings)
     progress = Progress(
@@ -297,6 +308,7 @@ def reproduce(
                 fresh_attempts=fresh_attempts,
                 progress=update,
                 arxiv=ArxivClient.from_settings(settings),
+                agent_repair=AgentRepair(settings) if repair_by == "agent" else None,
                 download=download,
                 notice=notice,
                 skills=skills,

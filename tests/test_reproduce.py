@@ -400,3 +400,46 @@ def test_a_verdict_that_contradicts_its_own_critiques_is_flagged():
     assert not Verdict(scores=[5, 4], critiques=[high]).consistent
     assert Verdict(scores=[3], critiques=[high]).consistent
     assert Verdict(scores=[5], critiques=[]).consistent
+
+
+def test_the_agent_can_be_the_repair_engine_and_never_keeps_a_changed_test(paper, tmp_path):
+    """Repair by the agent: the repository is its workspace and the failing checks its task.
+    What it changes in the editable files stays; what it changes in the tests goes back."""
+    from smolab.agent.prompt import SYSTEM
+    from smolab.config import load_settings
+    from smolab.models import ChatDefaults, ChatModel, ScriptedBackend
+    from smolab.reproduce.agent_repair import AgentRepair
+
+    from .scripted_author import MODEL_GOOD
+
+    author = Author(broken_import=True)
+    steps = iter(
+        [
+            f"Thought: Fix the import.\n```python\nwrite_file('model.py', {MODEL_GOOD!r})\n"
+            "write_file('tests/test_smoke.py', 'def test_nothing():\\n    pass\\n')\n```",
+            "Thought: Run the tests.\n```python\nprint(shell('python -m pytest -q'))\n```",
+            "Thought: Done.\n```python\nfinal_answer('Fixed the import in model.py; the tests pass.')\n```",
+        ]
+    )
+    agent_prompts: list[str] = []
+
+    def reply(messages, params):
+        if messages[0].content.startswith(SYSTEM[:40]):
+            agent_prompts.append(messages[1].content)
+            return next(steps)
+        return author(messages, params)
+
+    model = ChatModel(ScriptedBackend(context_window=16384, fallback=reply), ChatDefaults(max_repairs=1))
+    engine = AgentRepair(load_settings(home=tmp_path / "home"))
+    out = tmp_path / "repo"
+    summary = reproduce(str(paper), out, model, options=Options(repair_rounds=1, agent_repair=engine))
+    assert "checks fail" in agent_prompts[0] and "Never change the tests" in agent_prompts[0]
+    assert not any(k.startswith("repair") for k in author.asked)  # the pipeline's own repair never ran
+    assert (out / "model.py").read_text() == MODEL_GOOD
+    assert "def test_nothing" not in (out / "tests" / "test_smoke.py").read_text()  # a fixed test: put back
+    assert (
+        summary["runs"] and summary["tests_after_repair"]["passed"] == summary["tests_after_repair"]["total"]
+    )
+    record = json.loads((out / ".smolab" / "steps" / "repair__1.json").read_text())["result"]
+    assert record["engine"] == "agent" and record["status"] == "done"
+    assert record["restored"] == ["tests/test_smoke.py"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..paper.arxiv import ArxivClient
 from ..sandbox import Limits
+from .agent_repair import AgentRepair
 
 Progress = Callable[[str, int, int], None]
 """Called with (stage, steps done, steps in the stage)."""
@@ -30,5 +31,8 @@ class Options:
     """Called with (bytes so far, total or None) while the paper downloads."""
     notice: Callable[[str], None] | None = None
     """Called with each one-line notice: what the paper reader could not find, a cached arXiv copy."""
+    agent_repair: AgentRepair | None = None
+    """Repair with the agent (the repository its workspace, the failing checks its task) instead
+    of the pipeline's own unit-by-unit repair."""
     skills: list[Path] | None = None
     """Skill folders beside the built-in ones (a user's blueprints among them)."""

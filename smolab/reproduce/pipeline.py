@@ -26,6 +26,7 @@ from ..skills import SkillLibrary
 from . import blueprint as bp
 from . import generate as gen
 from . import plan as pl
+from .agent_repair import agent_repair
 from .blueprint_way import CHECKED_FILES, BlueprintWay, score
 from .code import (
     add_missing_imports,
@@ -394,7 +395,10 @@ class Pipeline:
                 last = results[-1]
                 kept = {n: self._read(n) for n in editable}
 
-                def fix(last: Verification = last) -> dict[str, Any]:
+                def fix(last: Verification = last, r: int = r) -> dict[str, Any]:
+                    engine = self.options.agent_repair
+                    if engine is not None:
+                        return agent_repair(engine, self.model, self.run, last, editable, r)
                     return self._repair(system, last, editable, fallback, method)
 
                 self.step(f"repair/{r}", "repair", fix)
