@@ -101,5 +101,8 @@ def test_an_answer_saying_the_tests_pass_needs_a_test_run_that_passed(tmp_path):
     passed_run = {**failed_run, "step": 3, "observation": "..\n2 passed in 0.1s"}
     runs = [failed_run, passed_run]
     assert claims_hold(ending(tmp_path, "fix calc.py", answer, runs, before)) is None
+    # A file name inside the claim does not hide it.
+    named = "The tests in test_calc.py pass now."
+    assert "no step ran them" in (claims_hold(ending(tmp_path, "fix calc.py", named, [], before)) or "")
     # Saying they do not pass yet is no claim.
     assert claims_hold(ending(tmp_path, "fix calc.py", "The tests do not pass yet.", [], before)) is None

@@ -123,7 +123,7 @@ CLAIMS = {
     ),
     "train": re.compile(r"\b(?:trained|fine-tuned|fitted)\b", re.I),
     "delete": re.compile(r"\b(?:deleted|removed|erased)\b", re.I),
-    "tests": re.compile(r"\btests?\b[^.;!?]*?\b(?:pass|passes|passed|passing|succeed\w*|green)\b", re.I),
+    "tests": re.compile(r"\btests?\b.*?\b(?:pass|passes|passed|passing|succeed\w*|green)\b", re.I),
 }
 # A step that ran a test suite (in its code, or through the shell tool), and what a failed run prints.
 RUNS_TESTS = re.compile(r"\bpytest\b|\bunittest\b", re.I)
