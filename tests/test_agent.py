@@ -894,3 +894,29 @@ def test_the_workspaces_own_modules_import_as_they_are_now(tmp_path):
     observed = [s["observation"] for s in events(tmp_path, "step")]
     assert observed[0] == "-1" and observed[2] == "5"  # the edited module, not the cached one
     assert outcome.status == "done" and outcome.answer == 5
+
+
+def test_a_librarys_frames_fold_into_one_line_and_the_error_stays():
+    from smolab.agent.prompt import _short_traceback
+
+    stderr = (
+        "Traceback (most recent call last):\n"
+        '  File "/opt/smolab/sandbox/worker.py", line 88, in run\n'
+        "    exec(code, ns)\n"
+        '  File "<cell>", line 4, in <module>\n'
+        "    out = net(x)\n"
+        '  File "/venv/lib/python3.11/site-packages/fancylib/layers.py", line 17, in __call__\n'
+        "    return self.forward(*a)\n"
+        "           ^^^^^^^^^^^^^^^^\n"
+        '  File "/venv/lib/python3.11/site-packages/fancylib/core.py", line 90, in forward\n'
+        "    return x @ self.w\n"
+        "RuntimeError: shapes (5,) and (3, 2) do not match\n"
+    )
+    short = _short_traceback(stderr)
+    assert short.splitlines() == [
+        "Traceback (most recent call last):",
+        '  File "<cell>", line 4, in <module>',
+        "    out = net(x)",
+        "  [2 frames inside fancylib]",
+        "RuntimeError: shapes (5,) and (3, 2) do not match",
+    ]

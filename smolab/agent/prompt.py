@@ -132,15 +132,44 @@ def observation(result: RunResult, limit: int) -> str:
 
 
 def _short_traceback(stderr: str) -> str:
-    """Drop the sandbox's own frames from a traceback: the model needs its code's lines."""
+    """Drop the sandbox's own frames from a traceback and fold a library's frames into one line:
+    the model needs its code's lines and the error, not torch's internals."""
     out: list[str] = []
     skipping = False
+    folded: list[str] = []  # the libraries of the frames folded since the last kept line
+
+    def flush() -> None:
+        if folded:
+            names = ", ".join(dict.fromkeys(folded))
+            out.append(f"  [{len(folded)} frame{'s' if len(folded) > 1 else ''} inside {names}]")
+            folded.clear()
+
     for line in stderr.rstrip().splitlines():
-        if line.lstrip().startswith("File ") and "worker.py" in line:
+        stripped = line.lstrip()
+        if stripped.startswith("File ") and "worker.py" in line:
             skipping = True
+            continue
+        if stripped.startswith("File ") and (library := _library(stripped)) is not None:
+            skipping = True
+            folded.append(library)
             continue
         if skipping and line.startswith("    "):
             continue  # the skipped frame's source line and its ^^^ markers
         skipping = False
+        flush()
         out.append(line)
+    flush()
     return "\n".join(out)
+
+
+def _library(frame: str) -> str | None:
+    """The installed package (or "the standard library") a traceback's frame line is in."""
+    m = re.match(r'File "([^"]+)"', frame)
+    if m is None:
+        return None
+    path = m.group(1)
+    if "/site-packages/" in path or "/dist-packages/" in path:
+        return re.split(r"/(?:site|dist)-packages/", path, maxsplit=1)[1].split("/")[0].removesuffix(".py")
+    if re.search(r"/lib/python3\.\d+/", path):
+        return "the standard library"
+    return None
