@@ -153,7 +153,8 @@ def _done_before(path: Path | None) -> dict[tuple[str, str], Result]:
     out = {}
     for line in path.read_text().splitlines():
         row = json.loads(line)
-        out[(row.pop("agent"), row.pop("task"))] = Result(**row)
+        key = (row.pop("agent"), row.pop("task"))  # before Result(**row): the right side runs first
+        out[key] = Result(**row)
     return out
 
 
