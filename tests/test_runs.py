@@ -298,6 +298,11 @@ def test_a_run_of_the_previous_release_lists_and_resumes(tmp_path):
     old = summarize(locate(runs_dir, str(root / "reproduce")))
     assert old.kind == "reproduce" and old.status == "unfinished"  # it crashed; nothing wrote an end
     assert old.completion_tokens > 0 and old.steps == 0  # v0 wrote no stage events
+    # A v0 run that finished wrote no end event; its report says how it ended.
+    report = root / "reproduce" / "report.json"
+    report.write_text(json.dumps({"ok": False, "runs": True}))
+    assert summarize(locate(runs_dir, str(root / "reproduce"))).status == "unverified"
+    report.unlink()
 
     # The agent run resumes where it stopped: its step is not redone.
     model = ChatModel(ScriptedBackend([step("Answer.", "final_answer(open('a.txt').read())")]))
