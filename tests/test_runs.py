@@ -244,6 +244,7 @@ def test_the_index_migrates_in_order_and_is_rebuilt_from_the_folders(tmp_path):
     db = sqlite3.connect(home / "runs.db")
     assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     db.close()
+    db.close()
     # A run whose folder is deleted leaves the list.
     _agent_run(home, tmp_path, "second task", [step("Answer.", "final_answer(1 + 1)")])
     assert [r.id for r in index.list()] == ["second-task", "first-task"]
@@ -276,9 +277,18 @@ def test_an_older_database_gets_only_the_migrations_it_lacks(tmp_path):
     )
     db.commit()
     db.close()
+    folder = tmp_path / "runs" / "old"
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text('{"kind": "agent"}')
+    t = Trajectory(folder / "trajectory.jsonl")
+    t.append(RunStarted(kind="agent"))
+    t.append(RunEnded(status="done"))
     index = RunIndex(db_path, tmp_path / "runs")
     [row] = index.list()
-    assert row.id == "old" and row.reason == ""  # the kept row, with the column migration 3 added
+    assert row.id == "old" and row.reason == ""  # the kept row, with the columns migrations 3-4 added
+    db = sqlite3.connect(db_path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    db.close()
 
 
 # -- a run written by the previous release -----------------------------------------------------
