@@ -244,7 +244,6 @@ def test_the_index_migrates_in_order_and_is_rebuilt_from_the_folders(tmp_path):
     db = sqlite3.connect(home / "runs.db")
     assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     db.close()
-    db.close()
     # A run whose folder is deleted leaves the list.
     _agent_run(home, tmp_path, "second task", [step("Answer.", "final_answer(1 + 1)")])
     assert [r.id for r in index.list()] == ["second-task", "first-task"]
