@@ -920,3 +920,70 @@ def test_a_librarys_frames_fold_into_one_line_and_the_error_stays():
         "  [2 frames inside fancylib]",
         "RuntimeError: shapes (5,) and (3, 2) do not match",
     ]
+
+
+def test_the_files_a_task_names_are_shown_with_it(tmp_path):
+    task = "Which name does train.py set last? It reads data.csv."
+    session, backend, ws = make(tmp_path, [step("Done.", "final_answer('x44')")], task=task)
+    (ws / "train.py").write_text("".join(f"x{i} = {i}\n" for i in range(45)))
+    (ws / "data.csv").write_text("a,b\n1,2\n")
+    run_task(session, task)
+    first = backend.history[0][0][1].content
+    assert first.startswith(f"Task: {task}\n\nFiles the task names")
+    assert "--- train.py\nx0 = 0\n" in first and "x39 = 39\n[... 5 more lines (45 in all)]" in first
+    assert "x40" not in first
+    assert "--- data.csv\na,b\n1,2" in first
+
+
+def test_only_existing_files_inside_the_workspace_are_named(tmp_path):
+    from smolab.agent.context import named_files, task_context
+
+    ws = tmp_path / "ws"
+    (ws / "data").mkdir(parents=True)
+    (ws / "data" / "train.csv").write_text("x\n1\n")
+    (ws / "model.bin").write_bytes(b"\x00\xff\xfe")
+    (tmp_path / "outside.txt").write_text("secret")
+    task = "Load data/train.csv (not notes.txt, ../outside.txt or model.bin) with v1.2 of the loader."
+    assert named_files(task, ws) == ["data/train.csv", "model.bin"]
+    shown = task_context(task, ws)
+    assert "--- data/train.csv\nx\n1" in shown and "model.bin" not in shown and "secret" not in shown
+    assert task_context("Add 2 and 3.", ws) == ""
+
+
+def test_a_function_written_only_in_the_session_is_pointed_at_its_file(tmp_path):
+    body = "def standardize(xs):\n    m = sum(xs) / len(xs)\n    return [x - m for x in xs]\n"
+    session, _, ws = make(
+        tmp_path,
+        [
+            step("Implement it.", body + "print(standardize([1, 3]))"),
+            step("Write the file.", f"write_file('stats.py', {body!r})\nprint('saved')"),
+            step("Done.", "final_answer('standardize is implemented in stats.py')"),
+        ],
+    )
+    (ws / "stats.py").write_text("def standardize(xs):\n    ...\n")
+    outcome = run_task(session, "Implement standardize in stats.py")
+    first, second = (s["observation"] for s in events(tmp_path, "step")[:2])
+    assert first.startswith("[-1.0, 1.0]\n(standardize is set in this Python session only; stats.py on disk")
+    assert "write_file('stats.py', ...)" in first
+    assert "session only" not in second  # the step wrote the file
+    assert outcome.status == "done" and "return [x - m" in (ws / "stats.py").read_text()
+
+
+def test_a_traceback_shows_the_line_of_the_step_that_raised_and_folds_a_scripts_library_frames(tmp_path):
+    session, _, ws = make(
+        tmp_path,
+        [
+            step("Define.", "def parse(s):\n    parts = s.split('|')\n    return float(parts[1])"),
+            step("Use it.", "print(parse('1|0.5,2'))"),
+            step("Run the script.", "print(shell('python run.py'))"),
+            step("Done.", "final_answer('JSONDecodeError')"),
+        ],
+    )
+    (ws / "run.py").write_text("import json\njson.loads('{oops')\n")
+    run_task(session, "the task")
+    raised, script = (s["observation"] for s in events(tmp_path, "step")[1:3])
+    assert 'File "<step 1>", line 3, in parse\n    return float(parts[1])' in raised
+    assert 'File "<step 2>", line 1, in <module>\n    print(parse(' in raised
+    assert "ValueError: could not convert string to float: '0.5,2'" in raised
+    assert 'File "/workspace/run.py", line 2' in script and "frames inside the standard library]" in script
+    assert "json.decoder.JSONDecodeError" in script and "/json/" not in script

@@ -54,6 +54,24 @@ UNGATED = GATED.replace("return x + self.alpha * self.drop(h)", "return x + self
 RELU = GATED.replace("torch.nn.functional.gelu", "torch.relu")
 GATE_UNUSED = GATED.replace("return x + self.alpha * self.drop(h)", "return x + self.drop(h)")
 EXTRA_RELU = GATED.replace("self.w1(self.norm(x))", "self.w1(torch.relu(self.norm(x)))")
+SHARED = GATED.replace(
+    "self.w1, self.w2 = nn.Linear(dim, hidden), nn.Linear(hidden, dim)",
+    "self.w1 = self.w2 = nn.Linear(dim, dim)",
+)
+EXTRA_LINEAR = GATED.replace(
+    "self.w1(self.norm(x))", "self.w1(self.norm(x)) + self.w3(self.norm(x))"
+).replace(
+    "self.drop = nn.Dropout(dropout)",
+    "self.drop = nn.Dropout(dropout)\n        self.w3 = nn.Linear(dim, hidden)",
+)
+NO_BIAS = GATED.replace(
+    "nn.Linear(dim, hidden), nn.Linear(hidden, dim)",
+    "nn.Linear(dim, hidden, bias=False), nn.Linear(hidden, dim, bias=False)",
+)
+OWN_BIAS = NO_BIAS.replace("self.w1(self.norm(x))", "(self.w1(self.norm(x)) + self.b1)").replace(
+    "self.drop = nn.Dropout(dropout)",
+    "self.drop = nn.Dropout(dropout)\n        self.b1 = nn.Parameter(torch.zeros(hidden))",
+)
 NORM_LAST = GATED.replace(
     "h = self.w2(torch.nn.functional.gelu(self.w1(self.norm(x))))",
     "h = self.norm(self.w2(torch.nn.functional.gelu(self.w1(x))))",
@@ -141,12 +159,16 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, st
         "gate-unused": GATE_UNUSED,
         "norm-last": NORM_LAST,
         "extra-relu": EXTRA_RELU,
+        "shared": SHARED,
+        "extra-linear": EXTRA_LINEAR,
+        "no-bias": NO_BIAS,
+        "own-bias": OWN_BIAS,
     }
     return {n: paper_tests(repository(tmp, "layer", m, STEPS, SAID, n)) for n, m in methods.items()}
 
 
 def test_the_papers_block_passes_every_check(outcomes):
-    assert set(outcomes["gated"].values()) == {"passed"} and len(outcomes["gated"]) == 5, outcomes["gated"]
+    assert set(outcomes["gated"].values()) == {"passed"} and len(outcomes["gated"]) == 6, outcomes["gated"]
 
 
 def test_a_plain_mlp_block_is_rejected_for_its_missing_gate_and_residual(outcomes):
@@ -177,6 +199,20 @@ def test_a_block_without_its_gate_or_with_another_activation_or_order_is_rejecte
     )
     order = outcomes["norm-last"]["test_applies_the_papers_operations_in_order"]
     assert "the paper applies LayerNorm then GELU; method.py applies GELU then LayerNorm" in order
+
+
+def test_a_block_that_shares_adds_or_strips_the_papers_linear_maps_is_rejected(outcomes):
+    test = "test_applies_the_papers_linear_maps_each_with_its_own_weights"
+    shared = outcomes["shared"][test]
+    assert "apply 2 linear maps between LayerNorm and `y = x + α h`" in shared
+    assert "method.py applies 2 there with 1 weight matrices, used 2 times" in shared
+    assert "applies 3 there with 3 weight matrices" in outcomes["extra-linear"][test]
+    no_bias = outcomes["no-bias"][test]
+    assert "adds a bias to W_1 (b_1 in `t_2 = W_1 t_1 + b_1`)" in no_bias and "2 of method.py's" in no_bias
+    assert "1 of method.py's linear maps there add none" in outcomes["own-bias"][test]  # b_2 still missing
+    for other in ("shared", "extra-linear", "no-bias"):
+        assert outcomes[other]["test_applies_the_papers_operations_in_order"] == "passed"
+        assert outcomes[other]["test_adds_its_input_back"] == "passed"
 
 
 def test_a_network_of_such_blocks_is_checked_inside_and_a_plain_network_is_not_passed(tmp_path: Path):

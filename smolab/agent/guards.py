@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..models import Usage
+
+
+_STEP_NAME = re.compile(r"<step \d+>")
 
 
 def _norm(code: str) -> str:
@@ -29,7 +33,8 @@ class DoomLoop:
     def observe(self, action: str, result: str, calls: str | None = None) -> str | None:
         """Record a step; the reason it looks stuck, or None. ``calls``: its tool calls and their
         results, serialised (None when it made none)."""
-        h = hashlib.sha1(f"{_norm(action)}\0{result.strip()}".encode()).hexdigest()
+        same = _STEP_NAME.sub("<step>", result.strip())  # a traceback names the step that ran it
+        h = hashlib.sha1(f"{_norm(action)}\0{same}".encode()).hexdigest()
         self.history.append(h)
         reason = self._stuck(self.history, "the same code gave the same result")
         if reason is None and calls:

@@ -34,6 +34,7 @@ from ..runs.events import (
 )
 from ..sandbox import ProcessSandbox
 from .checks import BUILT_IN, Ending, FinalCheck, Snapshot, run_checks, snapshot
+from .context import task_context
 from .errors import RunFinishedError, SandboxSetupError
 from .grounding import CHECKS as GROUNDED
 from .guards import CORRECTION, Budget, DoomLoop, Spend, exceeded, free
@@ -57,6 +58,7 @@ from .step import GRAMMAR, Step, StepFormatError, parse_step, render_step, runaw
 from .summary import write_summary
 from .tools.base import Tool, Toolbox, ToolCall, ToolError, make_tool
 from .tools.shell import PACKAGES
+from .unsaved import defined, python_files, unsaved
 
 # Deleting inside the workspace needs approval even when the code does it itself: an audit hook
 # (which code cannot remove) asks the host before os.remove / os.unlink / os.rmdir /
@@ -277,7 +279,7 @@ class Agent:
             RunStarted(kind="agent", id=self.run.root.name, task=task, model=self.model.name, pid=os.getpid())
         )
         self.memory.add(0, Message("system", system_prompt(self.toolbox.describe())))
-        self.memory.add(0, Message("user", task_message(task)))
+        self.memory.add(0, Message("user", task_message(task, task_context(task, self.sandbox.workspace))))
         self._log(Context(step=0, messages=[m.to_dict() for m in self.memory.messages()]))
         return self._loop()
 
@@ -364,9 +366,13 @@ class Agent:
         if self.options.budget.max_seconds is not None:
             timeout = max(1.0, min(timeout, self.options.budget.max_seconds - self.spend.seconds))
         self.sandbox.run_python("_smolab_fresh_imports()", timeout=10)
-        result = self.sandbox.run_python(shell_escapes(step.code), timeout=timeout)
+        # Files read only when the step defines something a file might define too.
+        files_before = python_files(self.sandbox.workspace) if defined(step.code) else {}
+        result = self.sandbox.run_python(shell_escapes(step.code), timeout=timeout, name=f"<step {n}>")
         self._log(SandboxCall(step=n, what="step", status=result.status, seconds=round(result.seconds, 3)))
         obs = observation(result, self.options.observation_chars)
+        if files_before and (note := unsaved(step.code, files_before, python_files(self.sandbox.workspace))):
+            obs = f"{obs}\n{note}"
         self.spend.steps += 1
         assistant = Message("assistant", render_step(step))
         nudge = f"\n{NEXT}" if result.ok and result.stdout.strip() else ""

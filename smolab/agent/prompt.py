@@ -103,8 +103,8 @@ def system_prompt(tools: str) -> str:
     return SYSTEM.format(tools=tools, example=EXAMPLE, packages=packages)
 
 
-def task_message(task: str) -> str:
-    return f"Task: {task}"
+def task_message(task: str, context: str = "") -> str:
+    return f"Task: {task}" + (f"\n\n{context}" if context else "")
 
 
 def clip(text: str, limit: int) -> str:
@@ -119,7 +119,9 @@ def observation(result: RunResult, limit: int) -> str:
     """The step's result as the model reads it: output, then errors and why the code stopped."""
     parts = []
     if result.stdout.strip():
-        parts.append(result.stdout.rstrip())
+        out = result.stdout.rstrip()
+        # A script run through the shell tool prints its traceback into the step's output.
+        parts.append(_short_traceback(out) if "Traceback (most recent call last)" in out else out)
     if result.stderr.strip():
         parts.append(("Error:\n" if not result.ok else "stderr:\n") + _short_traceback(result.stderr))
     if result.message:

@@ -12,7 +12,11 @@ and the sentences around them, so no model can get it wrong:
   takes part in the output;
 * **residual**: a step that adds the chain's input back (``y = x + α h``);
 * **identity**: where every other term of that step is scaled by a learned value that starts
-  at 0, the method at initialisation returns its input.
+  at 0, the method at initialisation returns its input;
+* **linear maps**: the weight matrices the steps apply from the first named operation to the
+  residual step (``t_2 = W_1 t_1 + b_1``), each with its own weights, as often as the steps
+  apply it, with the bias the step adds: a block that reuses one Linear for two of the paper's
+  matrices, or adds maps the paper does not have, computes another function.
 
 ``tests/test_paper.py`` (blueprint-common) traces the method's forward with a torch function
 mode and checks each criterion; a failed one is one precise line that names the step or the
@@ -63,6 +67,9 @@ _SAYS = r"(?:refers?\s+to|denotes?|is|represents?|stands?\s+for)\s+(?:the\s+|a\s
 _CALL = re.compile(r"(?<![\w])([A-Za-z\u0370-\u03ff]\w*)\s?\(")
 _TERM_SPLIT = re.compile(r"\s[+]\s")
 _WEIGHT = re.compile(r"^(?:W|w|b|U|V)(?:_|$)")
+# A weight matrix applied to what follows it (``W_1 t_1``, ``W_2·h``, ``U(x)``), and a bias term.
+_APPLIED = re.compile(r"(?<![\w\u0370-\u03ff])([WUV](?:_\{?\w+\}?)?)\s*[·⋅]?\s*(?=[A-Za-z\u0370-\u03ff(])")
+_BIAS = re.compile(r"(?<![\w\u0370-\u03ff])(b(?:_\{?\w+\}?)?)(?![\w\u0370-\u03ff(])")
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,14 @@ class LearnedStart:
     sentence: str
 
 
+@dataclass(frozen=True)
+class LinearMap:
+    weight: str
+    bias: str
+    """The bias symbol the step adds to this map's output, "" when it adds none."""
+    step: str
+
+
 @dataclass
 class Fingerprint:
     operations: list[Operation] = field(default_factory=list)
@@ -90,6 +105,9 @@ class Fingerprint:
     input_symbol: str = ""
     identity: str = ""
     """Why the method is the identity at initialisation ("α starts at 0 in y = x + α h"), or ""."""
+    linear: list[LinearMap] = field(default_factory=list)
+    """The maps applied from the first operation's step to the residual step, in order; empty
+    unless the steps have both (they bound the stretch of the method the check traces)."""
 
     def empty(self) -> bool:
         return not (self.operations or self.learned or self.residual)
@@ -107,6 +125,9 @@ class Fingerprint:
             lines.append(f"adds its input back (`{self.residual}`)")
         if self.identity:
             lines.append(f"is the identity at initialisation ({self.identity})")
+        if self.linear:
+            maps = ", ".join(f"{m.weight}" + (f" + {m.bias}" if m.bias else "") for m in self.linear)
+            lines.append(f"applies {len(self.linear)} linear maps, each with its own weights ({maps})")
         return lines
 
 
@@ -201,4 +222,25 @@ def fingerprint(steps: Sequence[str], context: str) -> Fingerprint:
                     f"{', '.join(dict.fromkeys(g for g in gates if g))} starts at 0 in `{step.strip()}`"
                 )
             break
+    fp.linear = _linear_maps(steps, fp)
     return fp
+
+
+def _linear_maps(steps: Sequence[str], fp: Fingerprint) -> list[LinearMap]:
+    """The weight matrices the steps apply from the first operation's step to the residual's."""
+    if not (fp.operations and fp.residual):
+        return []
+    names = [s.strip() for s in steps]
+    start, end = names.index(fp.operations[0].step), names.index(fp.residual)
+    if start > end:
+        return []
+    maps = []
+    for step in names[start : end + 1]:
+        rhs = step.split("=", 1)[1] if "=" in step else step
+        weights = _APPLIED.findall(rhs)
+        biases = _BIAS.findall(rhs)
+        for w in weights:
+            # A step's bias belongs to its one map (``W_1 t_1 + b_1``); with several maps, to none.
+            bias = biases[0] if len(weights) == 1 and len(biases) == 1 else ""
+            maps.append(LinearMap(w, bias, step))
+    return maps

@@ -29,7 +29,7 @@ from typing import Any
 from .cgroup import Cgroup
 from .errors import SandboxError, SandboxUnavailableError
 from .paths import check_disk, read_workspace_file, write_workspace_file
-from .types import HostHandler, Limits, RunResult
+from .types import CELL, HostHandler, Limits, RunResult
 
 WORKER = Path(__file__).with_name("worker.py")
 INSIDE_WORKSPACE = "/workspace"
@@ -330,7 +330,7 @@ class ProcessSandbox:
         self._pending = buf[n:]
         return buf[:n]
 
-    def _call(self, kind: str, code: str, timeout: float | None) -> RunResult:
+    def _call(self, kind: str, code: str, timeout: float | None, name: str = CELL) -> RunResult:
         lim = self.limits
         if lim.session_seconds and time.monotonic() - self._started_at > lim.session_seconds:
             return RunResult(
@@ -345,6 +345,7 @@ class ProcessSandbox:
         req = {
             "kind": kind,
             "code": code,
+            "name": name,
             "output_bytes": lim.output_bytes,
             "cpu_seconds": lim.cpu_seconds,
             "call": self._calls,
@@ -447,9 +448,10 @@ class ProcessSandbox:
 
     # -- public API ---------------------------------------------------------------------
 
-    def run_python(self, code: str, timeout: float | None = None) -> RunResult:
-        """Run ``code`` in the session's persistent namespace."""
-        return self._call("python", code, timeout)
+    def run_python(self, code: str, timeout: float | None = None, name: str = CELL) -> RunResult:
+        """Run ``code`` in the session's persistent namespace; tracebacks name it ``name`` and
+        show its lines, also from functions it defined when a later call runs them."""
+        return self._call("python", code, timeout, name)
 
     def run_shell(self, command: str, timeout: float | None = None) -> RunResult:
         """Run ``command`` with /bin/sh inside the sandbox, in /workspace."""

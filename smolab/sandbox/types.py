@@ -60,13 +60,17 @@ class HostHandler(Protocol):
     def __call__(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]: ...
 
 
+CELL = "<cell>"
+"""What a traceback calls code run with ``run_python`` unless the caller names it."""
+
+
 class Sandbox(Protocol):
     """A session bound to a workspace folder. Python state persists between ``run_python`` calls."""
 
     workspace: Path
     limits: Limits
 
-    def run_python(self, code: str, timeout: float | None = None) -> RunResult: ...
+    def run_python(self, code: str, timeout: float | None = None, name: str = CELL) -> RunResult: ...
 
     def run_shell(self, command: str, timeout: float | None = None) -> RunResult: ...
 

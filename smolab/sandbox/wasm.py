@@ -20,7 +20,7 @@ from typing import Any
 from .errors import SandboxError, SandboxPathError, SandboxUnavailableError
 from .paths import workspace_parts
 from .process import ProcessSandbox, jail_argv
-from .types import RunResult
+from .types import CELL, RunResult
 
 WASM_DIR = Path(__file__).with_name("wasm")
 UNAVAILABLE = (
@@ -70,8 +70,8 @@ class WasmSandbox(ProcessSandbox):
         _, pyo = self._node()
         return self._command(str(WASM_DIR / "runner.mjs"), str(pyo.resolve()))
 
-    def run_python(self, code: str, timeout: float | None = None) -> RunResult:
-        result = super().run_python(code, timeout)
+    def run_python(self, code: str, timeout: float | None = None, name: str = CELL) -> RunResult:
+        result = super().run_python(code, timeout, name)
         if result.status == "error" and "ModuleNotFoundError" in result.stderr:
             result.message = f"the wasm sandbox has the standard library only; unavailable: {UNAVAILABLE}"
         return result

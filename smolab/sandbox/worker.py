@@ -15,6 +15,7 @@ import contextlib
 import errno
 import fcntl
 import json
+import linecache
 import os
 import resource
 import select
@@ -205,7 +206,10 @@ def _call(req: dict[str, Any]) -> dict[str, Any]:
     _current_call = req.get("call")
     try:
         if req["kind"] == "python":
-            exec(compile(req["code"], "<cell>", "exec"), NAMESPACE)
+            name = str(req.get("name") or "<cell>")
+            # Kept in linecache so that tracebacks show the cell's lines, not only their numbers.
+            linecache.cache[name] = (len(req["code"]), None, req["code"].splitlines(True), name)
+            exec(compile(req["code"], name, "exec"), NAMESPACE)
         else:
             exit_code = _run_shell(req["code"])
             if exit_code != 0:

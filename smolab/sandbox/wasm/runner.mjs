@@ -43,11 +43,12 @@ pyodide.setStderr(writer(err));
 pyodide.FS.mkdirTree("/workspace");
 pyodide.runPython("import os; os.chdir('/workspace')");
 const run = pyodide.runPython(`
-import sys, traceback
+import linecache, sys, traceback
 _ns = {"__name__": "__main__"}
-def _smolab_run(code):
+def _smolab_run(code, name="<cell>"):
     try:
-        exec(compile(code, "<cell>", "exec"), _ns)
+        linecache.cache[name] = (len(code), None, code.splitlines(True), name)
+        exec(compile(code, name, "exec"), _ns)
         return 0
     except SystemExit as e:
         c = e.code
@@ -75,7 +76,7 @@ function handle(req) {
       for (const s of [out, err]) Object.assign(s, { parts: [], bytes: 0, cut: false });
       const start = performance.now();
       const cpu = process.cpuUsage();
-      const code = run(req.code);
+      const code = run(req.code, req.name || "<cell>");
       const used = process.cpuUsage(cpu);
       const cut = out.cut || err.cut;
       reply({

@@ -154,3 +154,62 @@ def test_is_the_identity_at_initialisation():
         f"{PAPER['identity']}, so the method starts as the identity, but method.py's output differs "
         f"from its input by {gap:.3g} at initialisation"
     )
+
+
+# Calls that apply a weight matrix: the weight is the call's nn.Parameter operand.
+LINEAR = {"linear", "matmul", "mm", "bmm", "__matmul__", "__rmatmul__", "einsum"}
+LINEAR |= {"conv1d", "conv2d", "conv3d"}
+
+
+def _chain(calls):
+    """The calls from the paper's first operation to the add that puts the chain's input back
+    (the first block's, inside a network), or None where the method never adds it back."""
+    names = [name for name, _ in calls]
+    op = PAPER["operations"][0]
+    starts = [i for alt in op["ops"] if (i := first(names, alt)) is not None]
+    if not starts:
+        return None
+    start = min(starts)
+    anchor = calls[start][1][0] if calls[start][1] else None
+    for end in range(start, len(calls)):
+        name, ts = calls[end]
+        if name in ADD and any(t is anchor for t in ts):
+            return calls[start : end + 1]
+    return None
+
+
+@pytest.mark.skipif(not PAPER.get("linear"), reason="the paper's steps apply no weight matrix in the block")
+def test_applies_the_papers_linear_maps_each_with_its_own_weights():
+    _, calls = traced()
+    chain = _chain(calls)
+    if chain is None:
+        pytest.skip("the chain's input is never added back (test_adds_its_input_back says so)")
+    maps = PAPER["linear"]
+    applied = []  # (weight, has a bias) per call that applies a learned matrix
+    for i, (name, ts) in enumerate(chain):
+        weights = [t for t in ts if isinstance(t, torch.nn.Parameter) and t.dim() >= 2]
+        if name not in LINEAR or not weights:
+            continue
+        bias = any(isinstance(t, torch.nn.Parameter) and t.dim() == 1 for t in ts)
+        after = chain[i + 1] if i + 1 < len(chain) else ("", [])
+        bias = bias or (after[0] in ADD and any(isinstance(t, torch.nn.Parameter) for t in after[1]))
+        applied.append((weights[0], bias))
+    want = sorted(sum(m["weight"] == w for m in maps) for w in dict.fromkeys(m["weight"] for m in maps))
+    uses = {}
+    for w, _ in applied:
+        uses[id(w)] = uses.get(id(w), 0) + 1
+    got = sorted(uses.values())
+    stretch = f"between {PAPER['operations'][0]['name']} and `{PAPER['residual']}`"
+    said = ", ".join(f"{m['weight']} in `{m['step']}`" for m in maps)
+    assert got == want, (
+        f"the paper's steps apply {len(maps)} linear maps {stretch} ({said}), each of its own weights; "
+        f"method.py applies {len(applied)} there with {len(uses)} weight matrices, used "
+        f"{' and '.join(str(n) for n in sorted(uses.values()))} times"
+    )
+    biased = [m for m in maps if m["bias"]]
+    missing = len(biased) - sum(b for _, b in applied)
+    assert missing <= 0, (
+        "the paper adds a bias to "
+        + ", ".join(f"{m['weight']} ({m['bias']} in `{m['step']}`)" for m in biased)
+        + f", but {missing} of method.py's linear maps there add none"
+    )

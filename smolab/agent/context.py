@@ -1,0 +1,59 @@
+"""The workspace files a task names, shown with the task: a small model told that `train.py`
+diverges otherwise writes a training loop of its own, or lists the folder again and again,
+without ever reading the file it was asked to fix."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+_NAME = re.compile(r"(?<![\w/.-])([\w.-]+/)*[\w-]+\.[A-Za-z][\w]{0,7}\b")
+"""A relative file name as a task writes it (``train.py``, ``data/test.csv``, ``config.yaml``)."""
+
+MOST_FILES = 4
+MOST_LINES = 40
+MOST_CHARS = 1600
+"""Per file: enough for a short script or a CSV's header and first rows, at ~400 prompt tokens."""
+
+
+def named_files(task: str, workspace: Path) -> list[str]:
+    """Names in ``task`` of text files that exist under ``workspace``, in the task's order."""
+    root = workspace.resolve()
+    found: list[str] = []
+    for m in _NAME.finditer(task):
+        name = m.group(0).strip(".")
+        path = (root / name).resolve()
+        if name in found or not path.is_relative_to(root) or not path.is_file():
+            continue
+        found.append(name)
+    return found[:MOST_FILES]
+
+
+def preview(path: Path, most_lines: int = MOST_LINES, most_chars: int = MOST_CHARS) -> str | None:
+    """The first lines of a text file, with how many were left out; None for a binary file."""
+    try:
+        text = path.read_text()
+    except (UnicodeDecodeError, OSError):
+        return None
+    lines = text.splitlines()
+    shown, size = [], 0
+    for line in lines[:most_lines]:
+        if size + len(line) > most_chars:
+            break
+        shown.append(line)
+        size += len(line) + 1
+    rest = len(lines) - len(shown)
+    return "\n".join(shown) + (f"\n[... {rest} more lines ({len(lines)} in all)]" if rest else "")
+
+
+def task_context(task: str, workspace: Path) -> str:
+    """The named files' first lines, as a block to follow the task; empty when it names none."""
+    parts = []
+    for name in named_files(task, workspace):
+        shown = preview(workspace / name)
+        if shown is not None:
+            parts.append(f"--- {name}\n{shown}")
+    if not parts:
+        return ""
+    head = "Files the task names, as they are now (read them whole with code where this is cut):"
+    return "\n".join([head, *parts])
