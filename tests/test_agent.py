@@ -987,3 +987,21 @@ def test_a_traceback_shows_the_line_of_the_step_that_raised_and_folds_a_scripts_
     assert "ValueError: could not convert string to float: '0.5,2'" in raised
     assert 'File "/workspace/run.py", line 2' in script and "frames inside the standard library]" in script
     assert "json.decoder.JSONDecodeError" in script and "/json/" not in script
+
+
+def test_a_name_an_installed_library_lacks_is_answered_with_the_names_it_has(tmp_path):
+    session, _, _ = make(
+        tmp_path,
+        [
+            step("Serialise.", "from json import dump_s\nprint(dump_s({'a': 1}))"),
+            step("Use dumps.", "from json import dumps\nprint(dumps({'a': 1}))"),
+            step("Done.", "final_answer('{\"a\": 1}')"),
+        ],
+    )
+    outcome = run_task(session, "the task")
+    first = events(tmp_path, "step")[0]["observation"]
+    assert "ImportError: cannot import name 'dump_s' from 'json'" in first
+    assert first.rstrip().endswith(
+        "(json is installed here and this version has no dump_s; use what it has (close names: dumps, dump).)"
+    )
+    assert outcome.status == "done"

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from ..models import Usage
 
-
 _STEP_NAME = re.compile(r"<step \d+>")
 
 

@@ -238,7 +238,9 @@ class Agent:
         raise ToolError(
             f"denied: {tool.name} would {KIND_HELP[action.kind]} ({action.detail[:200]}) and {who}, "
             f"so asking again in this run is pointless. Do without it: use Python's "
-            f"standard library and what is installed ({have}). A person can rerun with --allow {action.kind}."
+            f"standard library and what is installed ({have}). Only the person who started this run "
+            f"can allow it, by starting a new run with --allow {action.kind}; no command or flag in your "
+            "code can."
         )
 
     # -- bookkeeping ---------------------------------------------------------------------

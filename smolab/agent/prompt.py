@@ -9,6 +9,7 @@ from typing import Any
 
 from ..sandbox import RunResult
 from ..stack import ml_stack
+from .missing_names import missing_name_note
 from .step import EXAMPLE
 
 SYSTEM = """You are an ML engineer. You solve the task in steps; each step runs Python code.
@@ -126,6 +127,8 @@ def observation(result: RunResult, limit: int) -> str:
         parts.append(("Error:\n" if not result.ok else "stderr:\n") + _short_traceback(result.stderr))
     if result.message:
         parts.append(f"({result.message})")
+    if not result.ok and (note := missing_name_note(result.stderr or result.stdout)):
+        parts.append(note)
     if not parts:
         parts.append(
             "(no output; print() what you want to see)" if result.ok else f"(exit code {result.exit_code})"
