@@ -1005,3 +1005,27 @@ def test_a_name_an_installed_library_lacks_is_answered_with_the_names_it_has(tmp
         "(json is installed here and this version has no dump_s; use what it has (close names: dumps, dump).)"
     )
     assert outcome.status == "done"
+
+
+def test_torchs_common_errors_come_with_what_they_mean():
+    from smolab.agent.torch_errors import torch_error_note
+
+    torch = pytest.importorskip("torch")
+    import numpy as np
+
+    def said(fn) -> str:
+        try:
+            fn()
+        except Exception as e:  # the error as the traceback's last line prints it
+            return torch_error_note(f"{type(e).__name__}: {e}")
+        raise AssertionError("no error")
+
+    assert "convert first" in said(lambda: torch.nn.Linear(1, 1)(np.zeros((3, 1))))
+    assert "float32" in said(lambda: torch.nn.Linear(1, 1)(torch.zeros(3, 1, dtype=torch.float64)))
+    ce = torch.nn.functional.cross_entropy
+    assert "y.view(-1).long()" in said(lambda: ce(torch.zeros(3, 2), torch.zeros(3, 1).long()))
+    assert "must be dtype long" in said(lambda: ce(torch.zeros(3, 2), torch.zeros(3)))
+    shapes = said(lambda: torch.nn.Linear(1, 1)(torch.zeros(5, 3)))
+    assert "reads 1 features on the input's last axis, but the input is 5 rows of 3" in shapes
+    assert "not connected to any parameter" in said(lambda: torch.zeros(3).sum().backward())
+    assert torch_error_note("ValueError: something else") == ""

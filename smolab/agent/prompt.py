@@ -11,6 +11,7 @@ from ..sandbox import RunResult
 from ..stack import ml_stack
 from .missing_names import missing_name_note
 from .step import EXAMPLE
+from .torch_errors import torch_error_note
 
 SYSTEM = """You are an ML engineer. You solve the task in steps; each step runs Python code.
 Reply with exactly one step:
@@ -127,8 +128,9 @@ def observation(result: RunResult, limit: int) -> str:
         parts.append(("Error:\n" if not result.ok else "stderr:\n") + _short_traceback(result.stderr))
     if result.message:
         parts.append(f"({result.message})")
-    if not result.ok and (note := missing_name_note(result.stderr or result.stdout)):
-        parts.append(note)
+    if result.stderr.strip() or "Traceback (most recent call last)" in result.stdout:
+        error = result.stderr + result.stdout  # a warning on stderr counts too (a broadcast loss)
+        parts += [n for n in (missing_name_note(error), torch_error_note(error)) if n]
     if not parts:
         parts.append(
             "(no output; print() what you want to see)" if result.ok else f"(exit code {result.exit_code})"
