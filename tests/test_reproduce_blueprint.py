@@ -294,15 +294,21 @@ def test_a_value_stated_for_a_learned_symbol_is_told_as_where_its_parameter_star
 
 def test_the_forward_stub_carries_the_equations_one_operation_per_line():
     branch, gate = "h = W_2 GELU(W_1 LayerNorm(x) + b_1) + b_2", "y = x + α h"
-    digest = Digest(equations=[branch, gate, "L = -∑_{c=1}^C q_c log p_c"])
+    digest = Digest(
+        equations=[branch, gate, "L = -∑_{c=1}^C q_c log p_c"],
+        where={branch: "with W_1 ∈ R^{d_h × d} and W_2 ∈ R^{d × d_h}"},
+    )
     blueprints = SkillLibrary().blueprints()
     ask = method_ask(blueprints["layer"], digest, "vector")
+    # Each weight matrix is told as one layer of its own, with its bias and its stated sizes.
     scaffold = (
         "    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
         "        # t_1 = LayerNorm(x)\n"
-        "        # t_2 = W_1 t_1 + b_1\n"
+        "        # t_2 = W_1 t_1 + b_1   (W_1: one linear layer of its own, d -> d_h features, holding W_1 "
+        "and its bias b_1)\n"
         "        # t_3 = GELU(t_2)\n"
-        "        # h = W_2 t_3 + b_2\n"
+        "        # h = W_2 t_3 + b_2   (W_2: one linear layer of its own, d_h -> d features, holding W_2 "
+        "and its bias b_2)\n"
         "        # y = x + α h\n"
         "        ...  # under each equation, the statement that computes it; returns a tensor of x's shape\n"
     )

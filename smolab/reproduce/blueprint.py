@@ -23,6 +23,7 @@ from ..paper import unnest
 from ..paper.digest import DERIVATIVE, HEADLINE, UNKNOWN, Digest, stems
 from ..skills import Skill
 from .code import init_of
+from .fingerprint import stated_shapes, step_maps
 from .plan import config_value, yaml_line
 from .schemas import Architecture, FileSpec
 
@@ -315,6 +316,24 @@ def equation_steps(digest: Digest, proposed: Collection[str] = (), most: int = M
     return lines
 
 
+def annotated(steps: list[str], context: str) -> list[str]:
+    """Steps that apply a weight matrix, told what it is in torch: ``W_1 t_1 + b_1`` is one
+    linear layer holding W_1 and its bias, with its sizes where the paper states them
+    (``W_1 ∈ R^{d_h × d}``). Small models otherwise split ``W_1 t_1 + b_1`` into two layers,
+    or reuse one layer for two of the paper's matrices."""
+    shapes = stated_shapes(context)
+    out = []
+    for step in steps:
+        maps = step_maps(step)
+        notes = []
+        for m in maps:
+            size = f", {shapes[m.weight][1]} -> {shapes[m.weight][0]} features" if m.weight in shapes else ""
+            holds = f"{m.weight} and its bias {m.bias}" if m.bias else f"{m.weight}, no bias"
+            notes.append(f"{m.weight}: one linear layer of its own{size}, holding {holds}")
+        out.append(f"{step}   ({'; '.join(notes)})" if notes else step)
+    return out
+
+
 def with_definitions(chosen: list[str], everything: Sequence[str]) -> list[str]:
     """``chosen`` and the other equations that define a symbol they read which nothing chosen
     defines, each after those that define what it reads (else in the paper's order): the squeeze
@@ -424,7 +443,11 @@ def method_ask(
     parts += [
         f"Implement the paper's method as `{skill.metadata.get('method', 'method.py')}` for this "
         "repository skeleton" + (f" (the data is {data})." if data else "."),
-        with_steps(skill.body, skill.metadata.get("steps", ""), equation_steps(digest, proposed))
+        with_steps(
+            skill.body,
+            skill.metadata.get("steps", ""),
+            annotated(equation_steps(digest, proposed), " ".join(digest.where.values())),
+        )
         if stepped(skill)
         else skill.body,
         "Reply with the complete method.py in one ```python block, and nothing else.",

@@ -226,6 +226,24 @@ def fingerprint(steps: Sequence[str], context: str) -> Fingerprint:
     return fp
 
 
+def step_maps(step: str) -> list[LinearMap]:
+    """The weight matrices one step applies, each with the bias the step adds to it (with one
+    map and one bias term, the bias is that map's; with several, none is assigned)."""
+    rhs = step.split("=", 1)[1] if "=" in step else step
+    weights = _APPLIED.findall(rhs)
+    biases = _BIAS.findall(rhs)
+    bias = biases[0] if len(weights) == 1 and len(biases) == 1 else ""
+    return [LinearMap(w, bias, step.strip()) for w in weights]
+
+
+_SHAPE = re.compile(r"([WUV](?:_\{?\w+\}?)?)\s*∈\s*(?:R|ℝ)\^\{?\s*([\w']+)\s*[×x]\s*([\w']+)\s*\}?")
+
+
+def stated_shapes(context: str) -> dict[str, tuple[str, str]]:
+    """``W_1 ∈ R^{d_h × d}`` in the paper's sentences -> {"W_1": ("d_h", "d")}: rows, columns."""
+    return {m.group(1): (m.group(2), m.group(3)) for m in _SHAPE.finditer(context)}
+
+
 def _linear_maps(steps: Sequence[str], fp: Fingerprint) -> list[LinearMap]:
     """The weight matrices the steps apply from the first operation's step to the residual's."""
     if not (fp.operations and fp.residual):
@@ -234,13 +252,4 @@ def _linear_maps(steps: Sequence[str], fp: Fingerprint) -> list[LinearMap]:
     start, end = names.index(fp.operations[0].step), names.index(fp.residual)
     if start > end:
         return []
-    maps = []
-    for step in names[start : end + 1]:
-        rhs = step.split("=", 1)[1] if "=" in step else step
-        weights = _APPLIED.findall(rhs)
-        biases = _BIAS.findall(rhs)
-        for w in weights:
-            # A step's bias belongs to its one map (``W_1 t_1 + b_1``); with several maps, to none.
-            bias = biases[0] if len(weights) == 1 and len(biases) == 1 else ""
-            maps.append(LinearMap(w, bias, step))
-    return maps
+    return [m for step in names[start : end + 1] for m in step_maps(step)]
