@@ -22,6 +22,7 @@ from rich.table import Table
 
 from . import __version__
 from .cli_runs import open_index, runs_app
+from .cli_skills import skills_app
 from .config import Settings, load_settings
 from .errors import SmolabError
 
@@ -38,7 +39,6 @@ paper_app = typer.Typer(help="Read papers: PDF, LaTeX source or archive.")
 app.add_typer(paper_app, name="paper")
 sandbox_app = typer.Typer(help="Run code in an isolated sandbox (the same one generated code runs in).")
 app.add_typer(sandbox_app, name="sandbox")
-skills_app = typer.Typer(help="The skill library: blueprints for reproduce, in the Agent Skills format.")
 app.add_typer(skills_app, name="skills")
 app.add_typer(runs_app, name="runs")
 
@@ -267,6 +267,7 @@ def reproduce(
     from .reproduce import Options
     from .reproduce import reproduce as run_pipeline
     from .reproduce.agent_repair import AgentRepair
+    from .skills import SkillStore
 
     if repair_by not in ("pipeline", "agent"):
         raise SmolabError(f"--repair-by {repair_by!r}: give pipeline or agent")
@@ -312,6 +313,7 @@ def reproduce(
                 download=download,
                 notice=notice,
                 skills=skills,
+                store=SkillStore(settings.skills_dir),
             ),
             index=index,
         )
@@ -567,84 +569,6 @@ def judge(
             "this model is too small to judge reliably (try --model qwen2.5-coder-1.5b or larger)",
             highlight=False,
         )
-
-
-SKILLS_HELP = "A skill folder, or a folder of skill folders, to use beside the built-in ones."
-
-
-def _library(extra: list[Path] | None) -> Any:
-    from .skills import SkillLibrary
-
-    return SkillLibrary(extra or [])
-
-
-@skills_app.command("list")
-def skills_list(
-    skills: Annotated[list[Path] | None, typer.Option("--skills", help=SKILLS_HELP)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per skill, in a list.")] = False,
-) -> None:
-    """Every skill: its name, role (blueprint for a kind of contribution, or instructions),
-    version and folder."""
-    lib = _library(skills)
-    rows = [
-        {
-            "name": s.name,
-            "description": s.description,
-            "role": s.role,
-            "kind": s.kind,
-            "version": s.version,
-            "builtin": s.builtin,
-            "path": str(s.path),
-        }
-        for s in lib
-    ]
-    if as_json:
-        import json
-
-        typer.echo(json.dumps(rows, indent=1))
-        return
-    table = Table(expand=True)
-    for col in ("name", "role", "kind", "version", "source"):
-        table.add_column(col, no_wrap=True, min_width=len(col))
-    table.add_column("description", no_wrap=True, overflow="ellipsis", ratio=1)
-    for r in rows:
-        source = "built-in" if r["builtin"] else r["path"]
-        table.add_row(r["name"], r["role"], r["kind"] or "-", r["version"], source, r["description"])
-    Console().print(table)
-
-
-@skills_app.command("show")
-def skills_show(
-    name: Annotated[str, typer.Argument(help="The skill's name (see `smolab skills list`).")],
-    skills: Annotated[list[Path] | None, typer.Option("--skills", help=SKILLS_HELP)] = None,
-) -> None:
-    """A skill's front matter, instructions and files (for a blueprint, with those it extends)."""
-    lib = _library(skills)
-    s = lib.get(name)
-    out = Console()
-    out.print(f"[bold]{s.name}[/bold] v{s.version} · {s.role}{' · ' + s.kind if s.kind else ''} · {s.path}")
-    out.print(s.description, highlight=False)
-    out.print()
-    out.print(s.body, highlight=False, markup=False)
-    files = lib.tree(s) if s.role == "blueprint" else dict(s.files())
-    if files:
-        out.print("\n[bold]files[/bold]")
-        owners = {sk.path: sk.name for sk in lib}
-        for rel, src in files.items():
-            owner = next((name for path, name in owners.items() if src.is_relative_to(path)), s.name)
-            origin = "" if owner == s.name else f"  [dim](from {owner})[/dim]"
-            out.print(f"  {rel}{origin}", highlight=False)
-
-
-@skills_app.command("validate")
-def skills_validate(path: Annotated[Path, typer.Argument(help="A skill folder.")]) -> None:
-    """Check a folder against the Agent Skills specification (the reference validator)."""
-    from .skills import read_skill
-
-    s = read_skill(path)
-    Console().print(
-        f"[green]valid[/green]: {s.name} ({s.role}{', ' + s.kind if s.kind else ''})", highlight=False
-    )
 
 
 PAPER_HELP = "A .pdf, a .tex, a LaTeX source archive, or an arXiv id or URL (like 1706.03762)."

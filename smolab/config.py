@@ -132,6 +132,11 @@ class Settings(BaseSettings):
     def runs_dir(self) -> Path:
         return self.home / "runs"
 
+    @property
+    def skills_dir(self) -> Path:
+        """Installed skills and their revisions (``skills/store.py``)."""
+        return self.home / "skills"
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..paper.arxiv import ArxivClient
 from ..sandbox import Limits
+from ..skills import SkillStore
 from .agent_repair import AgentRepair
 
 Progress = Callable[[str, int, int], None]
@@ -35,4 +36,6 @@ class Options:
     """Repair with the agent (the repository its workspace, the failing checks its task) instead
     of the pipeline's own unit-by-unit repair."""
     skills: list[Path] | None = None
-    """Skill folders beside the built-in ones (a user's blueprints among them)."""
+    """Skill folders beside the built-in and installed ones (a user's blueprints among them)."""
+    store: SkillStore | None = None
+    """The user's installed skills (``$SMOLAB_HOME/skills``); none but the built-in without it."""

@@ -84,7 +84,7 @@ class Pipeline:
         self.options = options or Options()
         self.stage = ""
         self.key = ""
-        self.library = SkillLibrary(self.options.skills or [])
+        self.library = SkillLibrary(self.options.skills or [], store=self.options.store)
         self.meter = Meter(run.trajectory)
         self.close = self.model.observe(self.meter)
         """Stop recording this run's calls (the model may go on serving others)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import skills_ref
 from skills_ref.parser import parse_frontmatter
@@ -31,6 +32,8 @@ class Skill:
     """SKILL.md after the front matter: the instructions for the model."""
     metadata: dict[str, str] = field(default_factory=dict)
     builtin: bool = True
+    revision: int | None = None
+    """The installed revision, for a skill from the user's store (``store.py``)."""
 
     @property
     def version(self) -> str:
@@ -86,14 +89,28 @@ def read_skill(folder: Path, builtin: bool = False) -> Skill:
     )
 
 
-class SkillLibrary:
-    """The built-in skills and the user's folders, by name."""
+class Installed(Protocol):
+    """Where the user's installed skills come from (``SkillStore``)."""
 
-    def __init__(self, extra: Iterable[Path] = (), builtin: Path | None = BUILTIN) -> None:
+    def skills(self) -> list[Skill]:
+        """The skills in use, each at its current revision."""
+        ...
+
+
+class SkillLibrary:
+    """The built-in skills, the user's installed ones (the current revision of each trusted
+    skill in ``store``) and folders given for one run, by name; a later source replaces an
+    earlier one's skill of the same name."""
+
+    def __init__(
+        self, extra: Iterable[Path] = (), builtin: Path | None = BUILTIN, store: Installed | None = None
+    ) -> None:
         self._skills: dict[str, Skill] = {}
         if builtin is not None and builtin.is_dir():
             for folder in sorted(p for p in builtin.iterdir() if (p / "SKILL.md").is_file()):
                 self._add(read_skill(folder, builtin=True))
+        for skill in store.skills() if store is not None else []:
+            self._add(skill)
         for root in extra:
             if not root.exists():
                 raise SkillError(f"{root} does not exist; give a skill folder or a folder of skills")
