@@ -36,11 +36,18 @@ from smolab.reproduce.blueprint import (
 )
 from smolab.reproduce.fidelity import reference_crash
 from smolab.reproduce.verify import Failure, Verification
+from smolab.runs import RunIndex, link, locate
 from smolab.skills import SkillLibrary
 
 from .scripted_author import PAPER_TEX, Author, author_model
 from .test_skills import METHODS, STAND_IN
 from .trajectories import model_calls
+
+
+def events_of(repo: Path) -> list[dict]:
+    lines = (repo / ".smolab" / "trajectory.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]
+
 
 GATED_BLOCK = (METHODS / "layer.py").read_text()
 
@@ -88,6 +95,20 @@ def test_the_kind_picks_the_blueprint_and_the_model_writes_only_the_method(paper
     assert f"the `blueprint-layer` blueprint (version {version})" in (out / "REPORT.md").read_text()
     contribution = json.loads((out / ".smolab" / "contribution.json").read_text())
     assert contribution["kind"] == "layer" and contribution["version"] == version
+    # The skills it used are the run's evidence: in its trajectory and in the runs index.
+    used = [e for e in events_of(out) if e["type"] == "skill_used"]
+    assert [(e["name"], e["version"], e["revision"]) for e in used] == [
+        ("blueprint-layer", version, None),
+        ("blueprint-common", SkillLibrary().get("blueprint-common").version, None),
+    ]
+    ref = locate(tmp_path / "runs", str(out))
+    link(tmp_path / "runs", ref.id, ref.folder)  # as the CLI does, so that the index finds it
+    index = RunIndex(tmp_path / "runs.db", tmp_path / "runs")
+    (run_used,) = [(s.id, u.version) for s, u in index.uses_of("blueprint-layer")]
+    assert run_used[1] == version and {u.name for u in index.get(run_used[0]).skills} == {
+        "blueprint-layer",
+        "blueprint-common",
+    }
 
 
 def test_the_classification_prompt_offers_every_blueprint(paper, tmp_path):

@@ -21,8 +21,8 @@ from ..models import ChatModel, Message
 from ..paper import Paper, read_paper
 from ..paper.digest import UNKNOWN, Digest, digest_paper
 from ..runs import Meter, RunIndex, link
-from ..runs.events import RunEnded, RunResumed, RunStarted, StageFinished, StageStarted
-from ..skills import SkillLibrary
+from ..runs.events import RunEnded, RunResumed, RunStarted, SkillUsed, StageFinished, StageStarted
+from ..skills import Skill, SkillLibrary
 from . import blueprint as bp
 from . import generate as gen
 from . import plan as pl
@@ -157,6 +157,7 @@ class Pipeline:
         contribution = self.classify(digest, paper)
         blueprint = self.library.blueprints().get(contribution["kind"])
         if blueprint is not None:
+            self.used(blueprint, f"the blueprint for a contribution of kind {blueprint.kind}")
             return BlueprintWay(self, paper, digest, blueprint, contribution)()
         overall, arch, logic, order = self.plan(digest)
         config_keys = self.config(digest)
@@ -166,6 +167,20 @@ class Pipeline:
         self.scaffold(paper, digest, overall, arch, order)
         final = self.verify_and_repair(system, order)
         return write_report(self.run, paper.title, self.model.name, final)
+
+    def used(self, skill: Skill, why: str) -> None:
+        """Record the skill (and those it extends) as used by this run, once per run even when
+        it resumes."""
+        seen = {e.name for e in self.run.trajectory.read() if isinstance(e, SkillUsed)}
+        at: Skill | None = skill
+        while at is not None and at.name not in seen:
+            self.run.trajectory.append(
+                SkillUsed(name=at.name, version=at.version, revision=at.revision, role=at.role, why=why)
+            )
+            seen.add(at.name)
+            parent = at.metadata.get("extends")
+            at = self.library.get(parent) if parent else None
+            why = f"extended by {skill.name}"
 
     def read(self) -> Paper:
         def do() -> dict[str, Any]:

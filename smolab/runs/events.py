@@ -214,6 +214,18 @@ class FileWritten(Event):
     bytes: int = 0
 
 
+class SkillUsed(Event):
+    """A skill a run used, at the revision it used: the evidence skills are judged by."""
+
+    type: Literal["skill_used"] = "skill_used"
+    name: str
+    version: str
+    revision: int | None = None
+    """The installed revision; None for a built-in skill or a folder given for the run."""
+    role: str = ""
+    why: str = ""
+
+
 TYPES: dict[str, type[Event]] = {
     cls.model_fields["type"].default: cls
     for cls in (
@@ -235,6 +247,7 @@ TYPES: dict[str, type[Event]] = {
         FinalQuestion,
         Compact,
         FileWritten,
+        SkillUsed,
     )
 }
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DatabaseError
 
 from .errors import RunsError
 from .folder import RunRef, all_runs
-from .summary import FINAL, RunSummary, summarize
+from .summary import FINAL, RunSummary, SkillUse, summarize
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the runs
@@ -31,6 +31,11 @@ MIGRATIONS: tuple[str, ...] = (
     "ALTER TABLE runs ADD COLUMN reason TEXT",
     # 4: the trajectory's modification time when indexed (a resumed run is read again)
     "ALTER TABLE runs ADD COLUMN stamp REAL",
+    # 5, 6: the skills each run used (the evidence a skill is judged by)
+    """CREATE TABLE skill_uses (
+        run_id TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL, revision INTEGER,
+        PRIMARY KEY (run_id, name))""",
+    "CREATE INDEX skill_uses_name ON skill_uses (name)",
 )
 
 _meta = MetaData()
@@ -51,6 +56,14 @@ RUNS = Table(
     Column("steps", Integer),
     Column("reason", String),
     Column("stamp", Float),
+)
+SKILL_USES = Table(
+    "skill_uses",
+    _meta,
+    Column("run_id", String, primary_key=True),
+    Column("name", String, primary_key=True),
+    Column("version", String),
+    Column("revision", Integer),
 )
 
 
@@ -109,11 +122,15 @@ class RunIndex:
             self._engine = None
 
     def record(self, summary: RunSummary, stamp: float = 0.0) -> None:
-        row = {**summary.model_dump(), "stamp": stamp}
+        row = {**summary.model_dump(exclude={"skills"}), "stamp": stamp}
         stmt = insert(RUNS).values(**row)
         stmt = stmt.on_conflict_do_update(index_elements=["id"], set_=row)
         with self._connect().begin() as conn:
             conn.execute(stmt)
+            conn.execute(delete(SKILL_USES).where(SKILL_USES.c.run_id == summary.id))
+            if summary.skills:
+                rows = [{"run_id": summary.id, **u.model_dump()} for u in summary.skills]
+                conn.execute(insert(SKILL_USES), rows)
 
     def update(self, ref: RunRef) -> RunSummary:
         """Read the run's folder again and index what it says now."""
@@ -145,19 +162,51 @@ class RunIndex:
         if gone:
             with engine.begin() as conn:
                 conn.execute(delete(RUNS).where(RUNS.c.id.in_(gone)))
+                conn.execute(delete(SKILL_USES).where(SKILL_USES.c.run_id.in_(gone)))
 
     def list(self) -> list[RunSummary]:
         """Every run, newest first."""
         self.sync()
         with self._connect().connect() as conn:
-            rows = conn.execute(select(RUNS).order_by(RUNS.c.started.desc(), RUNS.c.id.desc()))
-            return [_summary(r._mapping) for r in rows]
+            rows = conn.execute(select(RUNS).order_by(RUNS.c.started.desc(), RUNS.c.id.desc())).all()
+            uses = _uses(conn)
+        return [_summary(r._mapping, uses.get(r.id, [])) for r in rows]
 
     def get(self, run_id: str) -> RunSummary | None:
         with self._connect().connect() as conn:
             row = conn.execute(select(RUNS).where(RUNS.c.id == run_id)).first()
-        return _summary(row._mapping) if row is not None else None
+            uses = _uses(conn, run_id)
+        return _summary(row._mapping, uses.get(run_id, [])) if row is not None else None
+
+    def uses_of(self, skill: str) -> list[tuple[RunSummary, SkillUse]]:
+        """The runs that used ``skill``, newest first, each with the version it used."""
+        self.sync()
+        with self._connect().connect() as conn:
+            joined = (
+                select(RUNS, SKILL_USES.c.version, SKILL_USES.c.revision)
+                .join(SKILL_USES, SKILL_USES.c.run_id == RUNS.c.id)
+                .where(SKILL_USES.c.name == skill)
+                .order_by(RUNS.c.started.desc())
+            )
+            rows = conn.execute(joined).all()
+        out = []
+        for r in rows:
+            m = dict(r._mapping)
+            use = SkillUse(name=skill, version=m.pop("version"), revision=m.pop("revision"))
+            out.append((_summary(m, [use]), use))
+        return out
 
 
-def _summary(row: Any) -> RunSummary:
-    return RunSummary.model_validate({k: v for k, v in row.items() if v is not None and k != "stamp"})
+def _uses(conn: Connection, run_id: str | None = None) -> dict[str, list[SkillUse]]:
+    query = select(SKILL_USES)
+    if run_id is not None:
+        query = query.where(SKILL_USES.c.run_id == run_id)
+    out: dict[str, list[SkillUse]] = {}
+    for r in conn.execute(query):
+        out.setdefault(r.run_id, []).append(SkillUse(name=r.name, version=r.version, revision=r.revision))
+    return out
+
+
+def _summary(row: Any, uses: list[SkillUse]) -> RunSummary:
+    fields = {k: v for k, v in row.items() if v is not None and k != "stamp"}
+    return RunSummary.model_validate({**fields, "skills": uses})

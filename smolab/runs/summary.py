@@ -16,6 +16,7 @@ from .events import (
     RunEnded,
     RunResumed,
     RunStarted,
+    SkillUsed,
     StageFinished,
     StepDone,
 )
@@ -23,6 +24,12 @@ from .folder import RunRef
 from .trajectory import pid_alive
 
 FINAL = {"done", "unverified", "failed", "stuck", "budget", "format_error", "error", "interrupted"}
+
+
+class SkillUse(BaseModel):
+    name: str
+    version: str
+    revision: int | None = None
 
 
 class RunSummary(BaseModel):
@@ -40,6 +47,8 @@ class RunSummary(BaseModel):
     cost: float = 0.0
     steps: int = 0
     reason: str = ""
+    skills: list[SkillUse] = []
+    """The skills the run used, at the versions it used."""
 
 
 def status_of(events: list[Event], alive: Callable[[int], bool] = pid_alive) -> str:
@@ -111,4 +120,11 @@ def summarize(ref: RunRef, events: list[Event] | None = None) -> RunSummary:
         cost=round(cost, 6),
         steps=steps,
         reason=ended[-1].reason if ended and ended[-1] is events[-1] else "",
+        skills=list(
+            {  # one use a skill per run (the last record wins)
+                e.name: SkillUse(name=e.name, version=e.version, revision=e.revision)
+                for e in events
+                if isinstance(e, SkillUsed)
+            }.values()
+        ),
     )
