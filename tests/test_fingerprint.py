@@ -64,6 +64,13 @@ EXTRA_LINEAR = GATED.replace(
     "self.drop = nn.Dropout(dropout)",
     "self.drop = nn.Dropout(dropout)\n        self.w3 = nn.Linear(dim, hidden)",
 )
+SPLIT = GATED.replace(
+    "self.w1, self.w2 = nn.Linear(dim, hidden), nn.Linear(hidden, dim)",
+    "self.w1, self.w2 = nn.Linear(dim, dim), nn.Linear(dim, dim)",
+).replace(
+    "h = self.w2(torch.nn.functional.gelu(self.w1(self.norm(x))))",
+    "n = self.norm(x)\n        h = torch.nn.functional.gelu(self.w1(n) + self.w2(n))",
+)
 NO_BIAS = GATED.replace(
     "nn.Linear(dim, hidden), nn.Linear(hidden, dim)",
     "nn.Linear(dim, hidden, bias=False), nn.Linear(hidden, dim, bias=False)",
@@ -85,6 +92,8 @@ def test_the_fingerprint_of_a_gated_residual_block():
     assert fp.input_symbol == "x" and fp.residual == "y = x + α h"
     assert fp.identity == "α starts at 0 in `y = x + α h`"
     assert "in the order LayerNorm → GELU" in fp.criteria()
+    assert [(m.weight, m.bias) for m in fp.linear] == [("W_1", "b_1"), ("W_2", "b_2")]
+    assert fp.chain == ["LayerNorm", "W_1", "GELU", "W_2"]
 
 
 def test_nested_functions_are_in_evaluation_order_and_named_greek_letters_are_read():
@@ -163,6 +172,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, st
         "extra-linear": EXTRA_LINEAR,
         "no-bias": NO_BIAS,
         "own-bias": OWN_BIAS,
+        "split": SPLIT,
     }
     return {n: paper_tests(repository(tmp, "layer", m, STEPS, SAID, n)) for n, m in methods.items()}
 
@@ -210,7 +220,12 @@ def test_a_block_that_shares_adds_or_strips_the_papers_linear_maps_is_rejected(o
     no_bias = outcomes["no-bias"][test]
     assert "adds a bias to W_1 (b_1 in `t_2 = W_1 t_1 + b_1`)" in no_bias and "2 of method.py's" in no_bias
     assert "1 of method.py's linear maps there add none" in outcomes["own-bias"][test]  # b_2 still missing
-    for other in ("shared", "extra-linear", "no-bias"):
+    split = outcomes["split"][test]
+    assert (
+        "the paper's steps apply LayerNorm → W_1 → GELU → W_2; method.py applies LayerNorm → a linear "
+        "map → a linear map → GELU there" in split
+    )
+    for other in ("shared", "extra-linear", "no-bias", "split"):
         assert outcomes[other]["test_applies_the_papers_operations_in_order"] == "passed"
         assert outcomes[other]["test_adds_its_input_back"] == "passed"
 

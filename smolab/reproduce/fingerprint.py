@@ -108,6 +108,9 @@ class Fingerprint:
     linear: list[LinearMap] = field(default_factory=list)
     """The maps applied from the first operation's step to the residual step, in order; empty
     unless the steps have both (they bound the stretch of the method the check traces)."""
+    chain: list[str] = field(default_factory=list)
+    """That stretch as the named operations and weight matrices in the order the steps apply
+    them (``LayerNorm, W_1, GELU, W_2``); empty unless each step there applies one at most."""
 
     def empty(self) -> bool:
         return not (self.operations or self.learned or self.residual)
@@ -223,7 +226,22 @@ def fingerprint(steps: Sequence[str], context: str) -> Fingerprint:
                 )
             break
     fp.linear = _linear_maps(steps, fp)
+    fp.chain = _chain(steps, fp, said) if fp.linear else []
     return fp
+
+
+def _chain(steps: Sequence[str], fp: Fingerprint, said: dict[str, str]) -> list[str]:
+    names = [s.strip() for s in steps]
+    start, end = names.index(fp.operations[0].step), names.index(fp.residual)
+    chain: list[str] = []
+    for step in names[start : end + 1]:
+        rhs = step.split("=", 1)[1] if "=" in step else step
+        ops = [n for n in _applied(rhs) if _known(n, said)]
+        maps = [m.weight for m in step_maps(step)]
+        if len(ops) + len(maps) > 1:
+            return []  # nested: the order inside a step is not read here
+        chain += ops + maps
+    return chain
 
 
 def step_maps(step: str) -> list[LinearMap]:

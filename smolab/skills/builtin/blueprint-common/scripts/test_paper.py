@@ -206,6 +206,21 @@ def test_applies_the_papers_linear_maps_each_with_its_own_weights():
         f"method.py applies {len(applied)} there with {len(uses)} weight matrices, used "
         f"{' and '.join(str(n) for n in sorted(uses.values()))} times"
     )
+    if PAPER.get("chain"):
+        # The order of the maps among the named operations (W_1 before GELU, W_2 after it).
+        ops = {n: op["name"] for op in PAPER["operations"] for alt in op["ops"] for n in alt}
+        weights = {m["weight"] for m in maps}
+        order = []
+        for name, ts in chain:
+            is_map = name in LINEAR and any(isinstance(t, torch.nn.Parameter) and t.dim() >= 2 for t in ts)
+            token = "a linear map" if is_map else ops.get(name)
+            if token and not (order and token == order[-1] and token != "a linear map"):
+                order.append(token)
+        want_order = ["a linear map" if t in weights else t for t in PAPER["chain"]]
+        said_order = " → ".join(PAPER["chain"])
+        assert order == want_order, (
+            f"the paper's steps apply {said_order}; method.py applies {' → '.join(order)} there"
+        )
     biased = [m for m in maps if m["bias"]]
     missing = len(biased) - sum(b for _, b in applied)
     assert missing <= 0, (
