@@ -324,26 +324,28 @@ def test_the_forward_stub_carries_the_equations_one_operation_per_line():
     # Each weight matrix is told as one layer of its own, with its bias and its stated sizes.
     scaffold = (
         "    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
-        "        # t_1 = LayerNorm(x)\n"
-        "        # t_2 = W_1 t_1 + b_1   (W_1: one linear layer of its own, d -> d_h features, holding W_1 "
+        "        # replace each ... with the statement that computes the equation beside it; returns a "
+        "tensor of x's shape\n"
+        "        t_1 = ...  # LayerNorm(x)\n"
+        "        t_2 = ...  # W_1 t_1 + b_1   (W_1: one linear layer of its own, d -> d_h features, holding W_1 "
         "and its bias b_1)\n"
-        "        # t_3 = GELU(t_2)\n"
-        "        # h = W_2 t_3 + b_2   (W_2: one linear layer of its own, d_h -> d features, holding W_2 "
+        "        t_3 = ...  # GELU(t_2)\n"
+        "        h = ...  # W_2 t_3 + b_2   (W_2: one linear layer of its own, d_h -> d features, holding W_2 "
         "and its bias b_2)\n"
-        "        # y = x + α h\n"
-        "        ...  # under each equation, the statement that computes it; returns a tensor of x's shape\n"
+        "        y = ...  # x + α h\n"
+        "        return y\n"
     )
     assert scaffold in ask
-    assert ask.count("t_1 = LayerNorm(x)") == 1  # in forward only; __init__ is left to the model
+    assert ask.count("# LayerNorm(x)") == 1  # in forward only; __init__ is left to the model
     # Only the proposal's equations where some are marked (with the branch that defines its h);
     # the loss it is trained with is not the block.
     marked = method_ask(blueprints["layer"], digest, "vector", proposed={gate})
     assert scaffold in marked and "# L =" not in marked
     # A kind whose interface names no function for steps gets none; an equation the notation
     # cannot hold adds none.
-    assert "# t_1 =" not in method_ask(blueprints["regularizer"], digest, "vector")
+    assert "t_1 = ..." not in method_ask(blueprints["regularizer"], digest, "vector")
     plain = Digest(equations=["S_i = {k | k_N = i_N}"])
-    assert method_ask(blueprints["layer"], plain, "vector").count("# under each equation") == 0
+    assert method_ask(blueprints["layer"], plain, "vector").count("# replace each ...") == 0
     # A schedule's formula is scaffolded in __call__.
     cosine = Digest(equations=["η_t = η_min + 1/2(η_max − η_min)(1 + cos(T_cur/T_i π))"])
     assert "-> float:\n        # t_1 = η_max - η_min\n" in method_ask(blueprints["schedule"], cosine, None)

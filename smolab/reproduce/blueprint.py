@@ -412,9 +412,36 @@ def with_steps(body: str, function: str, lines: list[str]) -> str:
     if found is None:
         return body
     i, indent, said, head = found
+    if function == FILLED:
+        out[i : i + 1] = [*head, *_fill_in(lines, indent, said)]
+        return "\n".join(out)
     steps = [f"{indent}# {step}" for step in lines]
     out[i : i + 1] = [*head, *steps, f"{indent}...  # {STEPS_ASK} {said}".rstrip()]
     return "\n".join(out)
+
+
+FILLED = "forward"
+"""The function whose steps are scaffolded as blanks to fill (``t_2 = ...  # W_1 t_1 + b_1``):
+a module's forward pass, whose steps name the tensors they make. Given the steps as comments
+alone, the 1.5B model merged them (``gelu(W_1(t_1) + W_2(t_1))``) and dropped the comments;
+given one blank a step, with the name it must assign, it writes the steps one by one."""
+FILL_ASK = "replace each ... with the statement that computes the equation beside it;"
+
+
+def _fill_in(lines: list[str], indent: str, said: str) -> list[str]:
+    out = [f"{indent}# {FILL_ASK} {said}".rstrip()]
+    last = ""
+    for step in lines:
+        lhs, _, rhs = step.partition("=")
+        name = lhs.strip()
+        if rhs.strip() and name.isidentifier():
+            out.append(f"{indent}{name} = ...  # {rhs.strip()}")
+            last = name
+        else:
+            out.append(f"{indent}# {step}")
+            last = ""
+    out.append(f"{indent}return {last}" if last else f"{indent}...  # {STEPS_ASK}")
+    return out
 
 
 def method_ask(
