@@ -64,6 +64,10 @@ EXTRA_LINEAR = GATED.replace(
     "self.drop = nn.Dropout(dropout)",
     "self.drop = nn.Dropout(dropout)\n        self.w3 = nn.Linear(dim, hidden)",
 )
+DROPOUT_ALWAYS = GATED.replace(
+    "return x + self.alpha * self.drop(h)",
+    "return torch.nn.functional.dropout(x + self.alpha * h, p=0.1)",
+)
 SPLIT = GATED.replace(
     "self.w1, self.w2 = nn.Linear(dim, hidden), nn.Linear(hidden, dim)",
     "self.w1, self.w2 = nn.Linear(dim, dim), nn.Linear(dim, dim)",
@@ -173,12 +177,13 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, st
         "no-bias": NO_BIAS,
         "own-bias": OWN_BIAS,
         "split": SPLIT,
+        "dropout-always": DROPOUT_ALWAYS,
     }
     return {n: paper_tests(repository(tmp, "layer", m, STEPS, SAID, n)) for n, m in methods.items()}
 
 
 def test_the_papers_block_passes_every_check(outcomes):
-    assert set(outcomes["gated"].values()) == {"passed"} and len(outcomes["gated"]) == 6, outcomes["gated"]
+    assert set(outcomes["gated"].values()) == {"passed"} and len(outcomes["gated"]) == 7, outcomes["gated"]
 
 
 def test_a_plain_mlp_block_is_rejected_for_its_missing_gate_and_residual(outcomes):
@@ -228,6 +233,12 @@ def test_a_block_that_shares_adds_or_strips_the_papers_linear_maps_is_rejected(o
     for other in ("shared", "extra-linear", "no-bias", "split"):
         assert outcomes[other]["test_applies_the_papers_operations_in_order"] == "passed"
         assert outcomes[other]["test_adds_its_input_back"] == "passed"
+
+
+def test_a_block_that_stays_random_in_evaluation_mode_is_rejected(outcomes):
+    said = outcomes["dropout-always"]["test_is_deterministic_in_evaluation_mode"]
+    assert "output changes between two calls in evaluation mode" in said and "training=self.training" in said
+    assert outcomes["gated"]["test_is_deterministic_in_evaluation_mode"] == "passed"  # nn.Dropout is
 
 
 def test_a_network_of_such_blocks_is_checked_inside_and_a_plain_network_is_not_passed(tmp_path: Path):

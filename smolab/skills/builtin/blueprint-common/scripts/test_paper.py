@@ -228,3 +228,19 @@ def test_applies_the_papers_linear_maps_each_with_its_own_weights():
         + ", ".join(f"{m['weight']} ({m['bias']} in `{m['step']}`)" for m in biased)
         + f", but {missing} of method.py's linear maps there add none"
     )
+
+
+def test_is_deterministic_in_evaluation_mode():
+    """A block or network gives the same output for the same input once trained: dropout and
+    noise belong to training (``F.dropout(h, p)`` without ``training=self.training`` is on in
+    evaluation too)."""
+    torch.manual_seed(0)
+    module, inputs = probe()
+    module.eval()
+    with torch.no_grad():
+        first, second = module(*inputs), module(*inputs)
+    gap = float((first - second).abs().max())
+    assert gap == 0, (
+        f"method.py's output changes between two calls in evaluation mode (by up to {gap:.3g}): "
+        "dropout or noise is applied outside training; use nn.Dropout, or pass training=self.training"
+    )
