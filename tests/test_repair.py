@@ -564,3 +564,25 @@ def test_an_error_raised_in_a_callee_that_comes_back_unchanged_is_taken_to_its_c
     record = json.loads((out / ".smolab" / "steps" / "repair__1.json").read_text())["result"]
     assert record["repaired"][0]["target"] == "method.py: Model.forward (the caller of Block.forward)"
     assert summary["runs"], summary["checks"]
+
+
+def test_a_linear_map_without_the_bias_the_paper_adds_gets_it():
+    from smolab.reproduce.fixes import stated_biases
+
+    code = (
+        "import torch\nfrom torch import nn\n\n\nclass Block(nn.Module):\n"
+        "    def __init__(self, dim):\n"
+        "        super().__init__()\n"
+        "        self.w1 = nn.Linear(dim, 2 * dim, bias=False)\n"
+        "        self.w2 = nn.Linear(2 * dim, dim, bias=False)\n\n"
+        "    def forward(self, x):\n"
+        "        return self.w2(torch.tanh(self.w1(x)))\n"
+    )
+    fixed, fixes = stated_biases("method.py", code)
+    assert "nn.Linear(dim, 2 * dim, bias=True)" in fixed and "nn.Linear(2 * dim, dim, bias=True)" in fixed
+    assert len(fixes) == 2 and "gets one" in fixes[0].what
+    # A class that adds its own bias after the map already has the paper's: left alone.
+    own = code.replace(
+        "return self.w2(torch.tanh(self.w1(x)))", "return self.w2(torch.tanh(self.w1(x) + self.b1))"
+    )
+    assert stated_biases("method.py", own) == (own, [])

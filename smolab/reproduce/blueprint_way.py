@@ -146,9 +146,20 @@ class BlueprintWay:
         (a learned gate held as a float passes every test and never trains)."""
         code = {self.method: self.run.read_file(self.method)}
         own = (self.method, self.cls, self.positional)
-        fixes = deterministic_fixes(code, own, self.steps.stated(), learned=self.steps.learned())
+        fixes = deterministic_fixes(
+            code, own, self.steps.stated(), learned=self.steps.learned(), biased=self.biased()
+        )
         self.run.write_file(self.method, code[self.method])
         return [f.what for f in fixes]
+
+    def biased(self) -> bool:
+        """Whether the method is probed and every weight matrix of the paper's steps comes with
+        its bias (read from the steps, as ``tests/paper.json`` will be)."""
+        if not self.skill.metadata.get("probe"):
+            return False
+        steps = bp.equation_steps(self.digest, self.proposed)
+        maps = fingerprint(steps, " ".join(self.digest.where.values())).linear
+        return bool(maps) and all(m.bias for m in maps)
 
     def write_reference(self, temperature: float | None = None) -> dict[str, Any]:
         """reference.py in its own call, from the digest and equations, never the method module;

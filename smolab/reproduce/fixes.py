@@ -513,6 +513,42 @@ def doubled_biases(name: str, code: str) -> tuple[str, list[Fix]]:
     return ("\n".join(lines) + "\n" if fixes else code), fixes
 
 
+def stated_biases(name: str, code: str) -> tuple[str, list[Fix]]:
+    """``nn.Linear(..., bias=False)`` where every weight matrix of the paper's steps comes with
+    its bias (``W_1 t_1 + b_1``): the bias is turned on, unless the class adds a bias of its own
+    after a linear call (``self.w1(x) + self.b1``), which already is the paper's."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code, []
+    lines = code.splitlines()
+    fixes: list[Fix] = []
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        own_bias = any(
+            isinstance(n, ast.BinOp)
+            and isinstance(n.op, ast.Add)
+            and isinstance(n.left, ast.Call)
+            and isinstance(n.right, ast.Attribute)
+            and ast.unparse(n.right.value) == "self"
+            for n in ast.walk(cls)
+        )
+        if own_bias:
+            continue
+        for node in ast.walk(cls):
+            if not (isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == "Linear"):
+                continue
+            off = [k for k in node.keywords if k.arg == "bias" and ast.unparse(k.value) == "False"]
+            if not off or node.lineno != node.end_lineno:
+                continue
+            row, k = node.lineno - 1, off[0]
+            line = lines[row]
+            lines[row] = line[: k.value.col_offset] + "True" + line[k.value.end_col_offset :]
+            fixes.append(
+                Fix(name, f"{name}: the paper adds a bias to each map; `{ast.unparse(node)}` gets one")
+            )
+    return ("\n".join(lines) + "\n" if fixes else code), fixes
+
+
 def unused_sublayers(name: str, code: str) -> tuple[str, list[Fix]]:
     """``self.w1 = nn.Linear(...)`` built in ``__init__`` and never used: a small model declares
     ``linear1`` and ``w1`` for the same weight and uses one, and the parameters of the other never
@@ -741,11 +777,12 @@ def deterministic_fixes(
     stated: dict[str, Any] | None = None,
     errors: str = "",
     learned: Collection[str] = (),
+    biased: bool = False,
 ) -> list[Fix]:
     """Every fix above on ``files`` (changed in place); ``method`` is (file, class, number of
     leading arguments the skeleton passes) for a blueprint's method module; ``errors`` the text of
     the failures, for the fixes that start from an error; ``learned`` the symbols the paper says
-    are learned ("alpha")."""
+    are learned ("alpha"); ``biased``: every weight matrix in the paper's steps has its bias."""
     local = {n.removesuffix(".py").split("/")[0] for n in files}
     fixes: list[Fix] = []
     for name in list(files):
@@ -769,6 +806,9 @@ def deterministic_fixes(
         files[name], found = unused_sublayers(name, files[name])
         fixes += found
         files[name], found = nll_of_logits(name, files[name])
+        fixes += found
+    if biased and method and method[0] in files:
+        files[method[0]], found = stated_biases(method[0], files[method[0]])
         fixes += found
     if method and method[0] in files:
         files[method[0]], found = default_required_args(

@@ -7,6 +7,7 @@ Every model call is one line of ``.smolab/trajectory.jsonl``.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -462,6 +463,12 @@ class Pipeline:
         digest = self.run.load_text("digest.json")
         return Digest.model_validate_json(digest).learned() if digest else set()
 
+    def biased(self) -> bool:
+        """Whether every weight matrix of the paper's steps has its bias (``tests/paper.json``)."""
+        written = self._read("tests/paper.json")
+        maps = (json.loads(written).get("linear") or []) if written else []
+        return bool(maps) and all(m.get("bias") for m in maps)
+
     def _read(self, rel: str) -> str | None:
         """A file of the repository, None when it does not exist."""
         path = self.run.root / rel
@@ -498,7 +505,9 @@ class Pipeline:
         stated = self.stated() if method else {}
         before = dict(files)
         errors = "\n".join(f.error for f in v.failures)
-        fixes = deterministic_fixes(files, method, stated, errors, self.learned() if method else ())
+        fixes = deterministic_fixes(
+            files, method, stated, errors, self.learned() if method else (), biased=self.biased()
+        )
         for name in files:
             if files[name] != before[name]:
                 self.run.write_file(name, files[name])
