@@ -262,3 +262,38 @@ def test_a_network_of_such_blocks_is_checked_inside_and_a_plain_network_is_not_p
     bad = paper_tests(repository(tmp_path, "architecture", plain, STEPS, SAID, "bad"))
     assert "nn.Parameter that starts at 0" in bad["test_learned_values_start_where_the_paper_says"]
     assert "never adds its input" in bad["test_adds_its_input_back"]
+
+
+GATE_STEPS = ["t_1 = W_1 x + b_1", "t_2 = tanh(t_1)", "t_3 = W_2 t_2 + b_2", "g = σ(t_3)", "y = g ⊙ x"]
+GATE = """import torch
+from torch import nn
+
+
+class Block(nn.Module):
+    def __init__(self, dim, hidden=8):
+        super().__init__()
+        self.w1, self.w2 = nn.Linear(dim, hidden), nn.Linear(hidden, dim)
+
+    def forward(self, x):
+        return torch.sigmoid(self.w2(torch.tanh(self.w1(x)))) * x
+"""
+
+
+def test_without_a_residual_the_whole_forward_pass_is_held_to_the_steps_order(tmp_path: Path):
+    fp = fingerprint(GATE_STEPS, "")
+    assert fp.whole and not fp.residual and fp.chain == ["W_1", "tanh", "W_2", "σ"]
+    good = paper_tests(repository(tmp_path, "layer", GATE, GATE_STEPS, "", "gate"))
+    test = "test_applies_the_papers_linear_maps_each_with_its_own_weights"
+    assert good[test] == "passed" and good["test_applies_the_papers_operations_in_order"] == "passed"
+    # tanh twice, each a nonlinearity the paper names, and in the paper's order: only the
+    # chain of maps and operations tells it from the paper's gate.
+    extra = GATE.replace("torch.sigmoid(self.w2(", "torch.sigmoid(torch.tanh(self.w2(").replace(
+        "(x)))) * x", "(x))))) * x"
+    )
+    bad = paper_tests(repository(tmp_path, "layer", extra, GATE_STEPS, "", "extra"))
+    assert bad["test_applies_the_papers_operations_in_order"] == "passed"
+    assert bad["test_applies_no_nonlinearity_the_paper_does_not"] == "passed"
+    assert (
+        "the paper's steps apply W_1 → tanh → W_2 → σ; method.py applies a linear map → tanh → a linear "
+        "map → tanh → σ there" in bad[test]
+    )

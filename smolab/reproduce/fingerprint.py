@@ -68,7 +68,10 @@ _CALL = re.compile(r"(?<![\w])([A-Za-z\u0370-\u03ff]\w*)\s?\(")
 _TERM_SPLIT = re.compile(r"\s[+]\s")
 _WEIGHT = re.compile(r"^(?:W|w|b|U|V)(?:_|$)")
 # A weight matrix applied to what follows it (``W_1 t_1``, ``W_2·h``, ``U(x)``), and a bias term.
-_APPLIED = re.compile(r"(?<![\w\u0370-\u03ff])([WUV](?:_\{?\w+\}?)?)\s*[·⋅]?\s*(?=[A-Za-z\u0370-\u03ff(])")
+# A bound or a size (``∑_{j=1}^W``, ``H × W``) is no matrix.
+_APPLIED = re.compile(
+    r"(?<![\w\u0370-\u03ff^_{])(?<!× )(?<!×)([WUV](?:_\{?\w+\}?)?)\s*[·⋅]?\s*(?=[A-Za-z\u0370-\u03ff(])"
+)
 _BIAS = re.compile(r"(?<![\w\u0370-\u03ff])(b(?:_\{?\w+\}?)?)(?![\w\u0370-\u03ff(])")
 
 
@@ -106,11 +109,13 @@ class Fingerprint:
     identity: str = ""
     """Why the method is the identity at initialisation ("α starts at 0 in y = x + α h"), or ""."""
     linear: list[LinearMap] = field(default_factory=list)
-    """The maps applied from the first operation's step to the residual step, in order; empty
-    unless the steps have both (they bound the stretch of the method the check traces)."""
+    """The maps applied from the first operation's step to the residual step, in order, or in
+    every step where no step adds the input back."""
     chain: list[str] = field(default_factory=list)
     """That stretch as the named operations and weight matrices in the order the steps apply
     them (``LayerNorm, W_1, GELU, W_2``); empty unless each step there applies one at most."""
+    whole: bool = False
+    """The stretch is every step (no residual bounds it): the block's whole forward pass."""
 
     def empty(self) -> bool:
         return not (self.operations or self.learned or self.residual)
@@ -211,6 +216,10 @@ def fingerprint(steps: Sequence[str], context: str) -> Fingerprint:
             fp.input_symbol = inputs[0]
             break
     if not fp.input_symbol:
+        stretch = _stretch(steps, fp)
+        fp.linear = [m for step in stretch for m in step_maps(step)]
+        fp.chain = _chain(stretch, said) if fp.linear else []
+        fp.whole = bool(fp.linear)
         return fp
     zero = {name for name, x in learned.items() if x.start == 0}
     for step in steps:
@@ -225,16 +234,26 @@ def fingerprint(steps: Sequence[str], context: str) -> Fingerprint:
                     f"{', '.join(dict.fromkeys(g for g in gates if g))} starts at 0 in `{step.strip()}`"
                 )
             break
-    fp.linear = _linear_maps(steps, fp)
-    fp.chain = _chain(steps, fp, said) if fp.linear else []
+    stretch = _stretch(steps, fp)
+    fp.linear = [m for step in stretch for m in step_maps(step)]
+    fp.chain = _chain(stretch, said) if fp.linear else []
+    fp.whole = bool(fp.linear) and not fp.residual
     return fp
 
 
-def _chain(steps: Sequence[str], fp: Fingerprint, said: dict[str, str]) -> list[str]:
+def _stretch(steps: Sequence[str], fp: Fingerprint) -> list[str]:
+    """The steps the linear-map checks cover: from the first named operation's step to the
+    residual step; without a residual, every step (the block's whole forward pass)."""
     names = [s.strip() for s in steps]
-    start, end = names.index(fp.operations[0].step), names.index(fp.residual)
+    if fp.residual and fp.operations:
+        start, end = names.index(fp.operations[0].step), names.index(fp.residual)
+        return names[start : end + 1] if start <= end else []
+    return [] if fp.residual else names
+
+
+def _chain(stretch: Sequence[str], said: dict[str, str]) -> list[str]:
     chain: list[str] = []
-    for step in names[start : end + 1]:
+    for step in stretch:
         rhs = step.split("=", 1)[1] if "=" in step else step
         ops = [n for n in _applied(rhs) if _known(n, said)]
         maps = [m.weight for m in step_maps(step)]
@@ -260,14 +279,3 @@ _SHAPE = re.compile(r"([WUV](?:_\{?\w+\}?)?)\s*∈\s*(?:R|ℝ)\^\{?\s*([\w']+)\s
 def stated_shapes(context: str) -> dict[str, tuple[str, str]]:
     """``W_1 ∈ R^{d_h × d}`` in the paper's sentences -> {"W_1": ("d_h", "d")}: rows, columns."""
     return {m.group(1): (m.group(2), m.group(3)) for m in _SHAPE.finditer(context)}
-
-
-def _linear_maps(steps: Sequence[str], fp: Fingerprint) -> list[LinearMap]:
-    """The weight matrices the steps apply from the first operation's step to the residual's."""
-    if not (fp.operations and fp.residual):
-        return []
-    names = [s.strip() for s in steps]
-    start, end = names.index(fp.operations[0].step), names.index(fp.residual)
-    if start > end:
-        return []
-    return [m for step in names[start : end + 1] for m in step_maps(step)]

@@ -163,7 +163,10 @@ LINEAR |= {"conv1d", "conv2d", "conv3d"}
 
 def _chain(calls):
     """The calls from the paper's first operation to the add that puts the chain's input back
-    (the first block's, inside a network), or None where the method never adds it back."""
+    (the first block's, inside a network), or None where the method never adds it back; where
+    the paper's steps add nothing back, the block's whole forward pass."""
+    if PAPER.get("whole"):
+        return calls
     names = [name for name, _ in calls]
     op = PAPER["operations"][0]
     starts = [i for alt in op["ops"] if (i := first(names, alt)) is not None]
@@ -179,6 +182,10 @@ def _chain(calls):
 
 
 @pytest.mark.skipif(not PAPER.get("linear"), reason="the paper's steps apply no weight matrix in the block")
+@pytest.mark.skipif(
+    bool(PAPER.get("whole")) and PAPER.get("level") != "block",
+    reason="without a residual to bound it, a network's stem and head are not told apart from the block",
+)
 def test_applies_the_papers_linear_maps_each_with_its_own_weights():
     _, calls = traced()
     chain = _chain(calls)
@@ -199,7 +206,10 @@ def test_applies_the_papers_linear_maps_each_with_its_own_weights():
     for w, _ in applied:
         uses[id(w)] = uses.get(id(w), 0) + 1
     got = sorted(uses.values())
-    stretch = f"between {PAPER['operations'][0]['name']} and `{PAPER['residual']}`"
+    if PAPER.get("whole"):
+        stretch = "in the block's forward pass"
+    else:
+        stretch = f"between {PAPER['operations'][0]['name']} and `{PAPER['residual']}`"
     said = ", ".join(f"{m['weight']} in `{m['step']}`" for m in maps)
     assert got == want, (
         f"the paper's steps apply {len(maps)} linear maps {stretch} ({said}), each of its own weights; "
