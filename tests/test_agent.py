@@ -944,7 +944,7 @@ def test_only_existing_files_inside_the_workspace_are_named(tmp_path):
     (ws / "model.bin").write_bytes(b"\x00\xff\xfe")
     (tmp_path / "outside.txt").write_text("secret")
     task = "Load data/train.csv (not notes.txt, ../outside.txt or model.bin) with v1.2 of the loader."
-    assert named_files(task, ws) == ["data/train.csv", "model.bin"]
+    assert named_files(task, ws) == ["data/train.csv"]
     shown = task_context(task, ws)
     assert "--- data/train.csv\nx\n1" in shown and "model.bin" not in shown and "secret" not in shown
     assert task_context("Add 2 and 3.", ws) == ""

@@ -4,11 +4,9 @@ without ever reading the file it was asked to fix."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-_NAME = re.compile(r"(?<![\w/.-])([\w.-]+/)*[\w-]+\.[A-Za-z][\w]{0,7}\b")
-"""A relative file name as a task writes it (``train.py``, ``data/test.csv``, ``config.yaml``)."""
+from .checks import named_files as files_in
 
 MOST_FILES = 4
 MOST_LINES = 40
@@ -17,15 +15,13 @@ MOST_CHARS = 1600
 
 
 def named_files(task: str, workspace: Path) -> list[str]:
-    """Names in ``task`` of text files that exist under ``workspace``, in the task's order."""
+    """Files ``task`` names (as the final checks read them) that exist inside ``workspace``."""
     root = workspace.resolve()
-    found: list[str] = []
-    for m in _NAME.finditer(task):
-        name = m.group(0).strip(".")
+    found = []
+    for name in files_in(task):
         path = (root / name).resolve()
-        if name in found or not path.is_relative_to(root) or not path.is_file():
-            continue
-        found.append(name)
+        if path.is_relative_to(root) and path.is_file():
+            found.append(name)
     return found[:MOST_FILES]
 
 
