@@ -370,26 +370,27 @@ TRAIN_LOOP = "from model import GatedSum\n" + "import os\n" * 400
 def test_imports_that_cannot_work_are_pointed_at_what_exists():
     from smolab.reproduce.code import fix_imports
 
+    # An invented package name, so that nothing installed answers to it.
     files = {
         "transformer.py": "class Encoder:\n    pass\n\n\ndef build():\n    return Encoder()\n",
-        "main.py": "import pyyaml\nfrom transformers import Encoder, build\nfrom torch import nn\n",
-        "other.py": "from transformers import Missing\n",
+        "main.py": "import pyyaml\nfrom transformerz import Encoder, build\nfrom torch import nn\n",
+        "other.py": "from transformerz import Missing\n",
     }
     changes = fix_imports(files)
     assert files["main.py"].splitlines()[:2] == ["import yaml", "from transformer import Encoder, build"]
     assert "from torch import nn" in files["main.py"]  # installed packages are left alone
-    assert files["other.py"] == "from transformers import Missing\n" and "other.py" not in changes
+    assert files["other.py"] == "from transformerz import Missing\n" and "other.py" not in changes
     assert len(changes["main.py"]) == 2
 
 
 def test_repair_tells_the_model_a_missing_package_can_never_be_imported():
     from smolab.reproduce.repair import missing_packages, repair_ask
 
-    error = "No module named 'transformers'\nNo module named 'data'\nNo module named 'torch.nn'"
+    error = "No module named 'transformerz'\nNo module named 'data'\nNo module named 'torch.nn'"
     # a module of the repository, and an installed package, are not missing
-    assert missing_packages(error, {"data"}) == ["transformers"]
+    assert missing_packages(error, {"data"}) == ["transformerz"]
     ask = repair_ask("main.py", "x = 1\n", error, "", {"data"})
-    assert "`transformers` is not installed and cannot be" in ask
+    assert "`transformerz` is not installed and cannot be" in ask
 
 
 def test_a_verdict_that_contradicts_its_own_critiques_is_flagged():
