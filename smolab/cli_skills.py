@@ -87,8 +87,15 @@ def skills_list(
             waits = "" if r["trusted"] else " [yellow](not accepted)[/yellow]"
             source = f"installed r{r['revision']}{waits}"
         else:
-            source = r["path"]
-        table.add_row(r["name"], r["role"], r["kind"] or "-", r["version"], source, r["description"])
+            source = str(r["path"])
+        table.add_row(
+            str(r["name"]),
+            str(r["role"]),
+            str(r["kind"] or "-"),
+            str(r["version"]),
+            str(source),
+            str(r["description"]),
+        )
     Console().print(table)
 
 

@@ -29,7 +29,8 @@ def test_a_skill_that_keeps_losing_falls_below_an_equally_relevant_one():
     query = "quux"  # matches neither: equally relevant
     losing = {"blueprint-activation": [Outcome(0.0, False)] * 6}
     ranked = rank(query, skills, BM25Ranker(), evidence=losing, now=0.0)
-    assert ranked[-1].skill.name == "blueprint-activation" and ranked[-1].effectiveness == pytest.approx(1 / 8)
+    assert ranked[-1].skill.name == "blueprint-activation"
+    assert ranked[-1].effectiveness == pytest.approx(1 / 8)
 
 
 def test_bm25_finds_the_blueprint_a_mechanism_names():

@@ -8,6 +8,7 @@ records how many ran).
 
 from __future__ import annotations
 
+import builtins
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +179,7 @@ class RunIndex:
             uses = _uses(conn, run_id)
         return _summary(row._mapping, uses.get(run_id, [])) if row is not None else None
 
-    def uses_of(self, skill: str) -> list[tuple[RunSummary, SkillUse]]:
+    def uses_of(self, skill: str) -> builtins.list[tuple[RunSummary, SkillUse]]:
         """The runs that used ``skill``, newest first, each with the version it used."""
         self.sync()
         with self._connect().connect() as conn:
