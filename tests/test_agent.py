@@ -1029,3 +1029,29 @@ def test_torchs_common_errors_come_with_what_they_mean():
     assert "reads 1 features on the input's last axis, but the input is 5 rows of 3" in shapes
     assert "not connected to any parameter" in said(lambda: torch.zeros(3).sum().backward())
     assert torch_error_note("ValueError: something else") == ""
+
+
+def test_the_loop_warning_repeats_a_function_left_only_in_the_session(tmp_path):
+    body = "def standardize(xs):\n    return [x - sum(xs) / len(xs) for x in xs]\n"
+    repeat = step("Done already.", "print(list_files())")
+    session, backend, ws = make(
+        tmp_path,
+        [
+            step("Implement it.", body),
+            repeat,
+            repeat,
+            repeat,
+            step("Write the file.", f"write_file('stats.py', {body!r})\nprint('saved')"),
+            step("Done.", "final_answer('standardize is implemented in stats.py')"),
+        ],
+    )
+    (ws / "stats.py").write_text("def standardize(xs):\n    ...\n")
+    outcome = run_task(session, "Implement standardize in stats.py")
+    (warning,) = [g for g in events(tmp_path, "guard") if g["action"] == "warn"]
+    said = warning["messages"][0]["content"]
+    assert said.startswith("Stop: the same code gave the same result 3 times in a row.")
+    assert said.endswith(
+        "stats.py on disk still has its old version. To change the file, write it: "
+        "write_file('stats.py', ...) or edit_file.)"
+    )
+    assert outcome.status == "done" and "return [x - sum" in (ws / "stats.py").read_text()

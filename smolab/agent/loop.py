@@ -58,7 +58,7 @@ from .step import GRAMMAR, Step, StepFormatError, parse_step, render_step, runaw
 from .summary import write_summary
 from .tools.base import Tool, Toolbox, ToolCall, ToolError, make_tool
 from .tools.shell import PACKAGES
-from .unsaved import defined, python_files, unsaved
+from .unsaved import defined, python_files, still_unsaved, unsaved
 
 # Deleting inside the workspace needs approval even when the code does it itself: an audit hook
 # (which code cannot remove) asks the host before os.remove / os.unlink / os.rmdir /
@@ -147,6 +147,8 @@ class Agent:
         self.answer: Any = NO_ANSWER
         self._calls: list[ToolCall] = []
         self._format_errors = 0
+        self._unsaved: tuple[dict[str, str], dict[str, str]] = ({}, {})
+        """The last "set only in this session" notes, and the files as they were then."""
         self._rejections = 0
         self._task = ""
         self._before: Snapshot = {}
@@ -373,8 +375,11 @@ class Agent:
         result = self.sandbox.run_python(shell_escapes(step.code), timeout=timeout, name=f"<step {n}>")
         self._log(SandboxCall(step=n, what="step", status=result.status, seconds=round(result.seconds, 3)))
         obs = observation(result, self.options.observation_chars)
-        if files_before and (note := unsaved(step.code, files_before, python_files(self.sandbox.workspace))):
-            obs = f"{obs}\n{note}"
+        if files_before:
+            files_after = python_files(self.sandbox.workspace)
+            if notes := unsaved(step.code, files_before, files_after):
+                obs = f"{obs}\n" + "\n".join(notes.values())
+                self._unsaved = (notes, files_after)
         self.spend.steps += 1
         assistant = Message("assistant", render_step(step))
         nudge = f"\n{NEXT}" if result.ok and result.stdout.strip() else ""
@@ -413,7 +418,10 @@ class Agent:
             self._log(Guard(step=self.step_no, guard="doom_loop", action="stop", reason=reason))
             return self._ask_final_answer(f"still repeating after a warning: {reason}")
         self.loop_guard.warned = True
-        note = Message("user", CORRECTION.format(reason=reason))
+        # A function left only in the session is the usual reason a small model repeats itself.
+        notes, when = self._unsaved
+        still = still_unsaved(notes, when, python_files(self.sandbox.workspace)) if notes else ""
+        note = Message("user", CORRECTION.format(reason=reason) + (f"\n{still}" if still else ""))
         self.memory.add(self.step_no, note)
         self._log(
             Guard(

@@ -55,18 +55,21 @@ def python_files(workspace: Path) -> dict[str, str]:
     return out
 
 
-def unsaved(code: str, before: dict[str, str], after: dict[str, str]) -> str:
+def unsaved(code: str, before: dict[str, str], after: dict[str, str]) -> dict[str, str]:
     """A note for each file that defines what the step's code redefined and that the step left
-    unchanged; empty when there is none."""
+    unchanged, by file; empty when there is none."""
     names = defined(code)
-    if not names:
-        return ""
-    notes = []
-    for file, text in after.items():
+    notes: dict[str, str] = {}
+    for file, text in after.items() if names else ():
         if before.get(file) != text:
             continue  # the step wrote it
         own = [n for n in names if _defines(n).search(text)]
         if own:
             shown = ", ".join(own)
-            notes.append(UNSAVED.format(names=shown, verb="is" if len(own) == 1 else "are", file=file))
-    return "\n".join(notes)
+            notes[file] = UNSAVED.format(names=shown, verb="is" if len(own) == 1 else "are", file=file)
+    return notes
+
+
+def still_unsaved(notes: dict[str, str], when: dict[str, str], now: dict[str, str]) -> str:
+    """The notes whose file is still as it was when the note was made, one a line."""
+    return "\n".join(note for file, note in notes.items() if now.get(file) == when.get(file))
