@@ -268,6 +268,7 @@ def reproduce(
     from .reproduce import reproduce as run_pipeline
     from .reproduce.agent_repair import AgentRepair
     from .skills import SkillStore
+    from .skills.evidence import outcomes_from
 
     if repair_by not in ("pipeline", "agent"):
         raise SmolabError(f"--repair-by {repair_by!r}: give pipeline or agent")
@@ -314,6 +315,7 @@ def reproduce(
                 notice=notice,
                 skills=skills,
                 store=SkillStore(settings.skills_dir),
+                evidence=outcomes_from(index),
             ),
             index=index,
         )
@@ -471,6 +473,12 @@ def run_agent(
         target = run_dir or default_run_dir(settings, task or "")
     approver = deny_all if non_interactive or not sys.stdin.isatty() else _ask_person
     check_setup(settings, allow, tools)  # bad flags fail before a model loads
+    from .skills import SkillLibrary, SkillStore
+    from .skills.evidence import outcomes_from
+    from .skills.guide import Guide
+
+    index = open_index(settings)
+    guide = Guide(list(SkillLibrary(store=SkillStore(settings.skills_dir))), evidence=outcomes_from(index))
     model = load_model(settings=settings)
     session = build(
         model,
@@ -483,9 +491,9 @@ def run_agent(
         allow=allow,
         extra_tools=tools,
         on_event=_show_event,
+        guide=guide,
     )
     err.print(f"[dim]run {target} · workspace {workspace.resolve()} · {model.name}[/dim]", highlight=False)
-    index = open_index(settings)
     from .runs import RunRef, link
 
     ref = RunRef(target.name, target)

@@ -68,3 +68,27 @@ def test_a_stuck_run_gets_its_answer_from_the_embedded_model_when_asked(real_set
     [asked] = [e for e in events if e["type"] == "final_question"]
     assert asked["answer"] is not None and str(asked["answer"]).strip().rstrip(".") == "42", asked
     assert outcome.status == "done" and outcome.steps == 4
+
+
+def test_the_embedded_model_works_from_the_skill_chosen_for_its_task(real_settings, tmp_path):
+    """The instruction skill chosen for the task is in the prompt the embedded model answers."""
+    from smolab.skills import SkillLibrary
+    from smolab.skills.guide import Guide
+
+    greedy = real_settings.model_copy(update={"temperature": 0.0})
+    model = load_model("qwen2.5-coder-0.5b", greedy)
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "sales.csv").write_text("region,price\nnorth,2.0\nsouth,4.0\nnorth,6.0\nwest,8.0\n")
+    task = "Load the CSV file sales.csv with pandas and give the mean of its price column with final_answer."
+    options = AgentOptions(budget=Budget(max_steps=4), step_timeout=30)
+    settings = load_settings(home=tmp_path / "home")
+    guide = Guide(list(SkillLibrary()))
+    session = build(model, settings, ws, tmp_path / "run", task=task, options=options, guide=guide)
+    outcome = run_task(session, task)
+    lines = (tmp_path / "run" / "trajectory.jsonl").read_text().splitlines()
+    events = [json.loads(line) for line in lines]
+    assert [e["name"] for e in events if e["type"] == "skill_used"][:1] == ["tabular-data"]
+    system = next(e for e in events if e["type"] == "context")["messages"][0]["content"]
+    assert "### tabular-data" in system
+    assert outcome.status == "done" and float(str(outcome.answer)) == 5.0, outcome

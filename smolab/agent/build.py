@@ -15,6 +15,7 @@ from ..config import Settings
 from ..models import ChatModel, Usage
 from ..runs import Event, new_run_id
 from ..sandbox import Limits, ProcessSandbox
+from ..skills.guide import Guide
 from .errors import AgentSetupError
 from .guards import free, litellm_price
 from .loop import Agent, AgentOptions, StepObserver
@@ -86,6 +87,7 @@ def build(
     isolation: str = "bwrap",
     on_event: StepObserver | None = None,
     mcp: bool = True,
+    guide: Guide | None = None,
 ) -> Session:
     """A new run when ``task`` is given (``run_dir`` must not exist), else the run at ``run_dir``."""
     options = options or AgentOptions()
@@ -154,7 +156,7 @@ def build(
         sandbox = ProcessSandbox(workspace, limits, isolation)
         closers.append(sandbox.close)
         policy = Policy(approver=approver, allow=allowed)
-        agent = Agent(model, toolbox, sandbox, run, policy, options, price or free, on_event)
+        agent = Agent(model, toolbox, sandbox, run, policy, options, price or free, on_event, guide)
         closers.append(agent.close)
         session = Session(agent, closers)
         return session

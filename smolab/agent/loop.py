@@ -28,11 +28,13 @@ from ..runs.events import (
     RunResumed,
     RunStarted,
     SandboxCall,
+    SkillUsed,
     StepDone,
     StepStarted,
     ToolCalled,
 )
 from ..sandbox import ProcessSandbox
+from ..skills.guide import Guide, told
 from .checks import BUILT_IN, Ending, FinalCheck, Snapshot, run_checks, snapshot
 from .context import task_context
 from .errors import RunFinishedError, SandboxSetupError
@@ -114,6 +116,9 @@ class AgentOptions:
 
 StepObserver = Callable[[Event], None]
 
+SKILL_TOKENS = 350
+"""What the chosen skills' instructions may add to the system prompt."""
+
 
 class Agent:
     def __init__(
@@ -126,6 +131,7 @@ class Agent:
         options: AgentOptions | None = None,
         price: Callable[[Usage], float] = free,
         on_event: StepObserver | None = None,
+        guide: Guide | None = None,
     ):
         # The run's own handle on the model: its calls and tokens are this run's alone.
         self.model = model.share()
@@ -134,6 +140,8 @@ class Agent:
         self.run = run
         self.policy = policy or Policy()
         self.options = options or AgentOptions()
+        self.guide = guide
+        """Chooses the instruction skills the system prompt tells for the task."""
         self.price = price
         # Model calls become events too (without their text: the step events hold it).
         self.meter = Meter(run.trajectory, keep_text=False, price=price)
@@ -282,10 +290,28 @@ class Agent:
         self._log(
             RunStarted(kind="agent", id=self.run.root.name, task=task, model=self.model.name, pid=os.getpid())
         )
-        self.memory.add(0, Message("system", system_prompt(self.toolbox.describe())))
+        self.memory.add(0, Message("system", system_prompt(self.toolbox.describe(), self._skills(task))))
         self.memory.add(0, Message("user", task_message(task, task_context(task, self.sandbox.workspace))))
         self._log(Context(step=0, messages=[m.to_dict() for m in self.memory.messages()]))
         return self._loop()
+
+    def _skills(self, task: str) -> str:
+        """The instructions of the skills chosen for ``task``, each recorded as used."""
+        if self.guide is None:
+            return ""
+        chosen = self.guide.choose("agent", task)
+        for c in chosen:
+            why = f"relevance {c.relevance:.2f} x effectiveness {c.effectiveness:.2f} for the task"
+            self._log(
+                SkillUsed(
+                    name=c.skill.name,
+                    version=c.skill.version,
+                    revision=c.skill.revision,
+                    role=c.skill.role,
+                    why=why,
+                )
+            )
+        return told(chosen, SKILL_TOKENS)
 
     def resume(self) -> Outcome:
         events = self.run.events()

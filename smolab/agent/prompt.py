@@ -97,12 +97,14 @@ def importable(candidates: tuple[str, ...] = WANTED) -> tuple[list[str], list[st
     return have, missing
 
 
-def system_prompt(tools: str) -> str:
+def system_prompt(tools: str, skills: str = "") -> str:
+    """The agent's system prompt; ``skills`` are instructions chosen for the task, told last."""
     have, missing = importable()
     packages = ", ".join(have) if have else "no third-party package"
     if missing:
         packages += f" (not installed: {', '.join(missing)}; install_packages needs approval)"
-    return SYSTEM.format(tools=tools, example=EXAMPLE, packages=packages)
+    text = SYSTEM.format(tools=tools, example=EXAMPLE, packages=packages)
+    return f"{text}\n\nSkills for this kind of task (follow what fits):\n{skills}" if skills else text
 
 
 def task_message(task: str, context: str = "") -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..paper.arxiv import ArxivClient
 from ..sandbox import Limits
 from ..skills import SkillStore
+from ..skills.select import Outcome
 from .agent_repair import AgentRepair
 
 Progress = Callable[[str, int, int], None]
@@ -39,3 +40,6 @@ class Options:
     """Skill folders beside the built-in and installed ones (a user's blueprints among them)."""
     store: SkillStore | None = None
     """The user's installed skills (``$SMOLAB_HOME/skills``); none but the built-in without it."""
+    evidence: Callable[[str], list[Outcome]] | None = None
+    """The outcomes of earlier runs that used a skill, by name (``skills.evidence.outcomes_from``
+    over the runs index): how well each candidate skill worked weighs in choosing it."""

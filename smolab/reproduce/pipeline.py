@@ -24,6 +24,8 @@ from ..paper.digest import UNKNOWN, Digest, digest_paper
 from ..runs import Meter, RunIndex, link
 from ..runs.events import RunEnded, RunResumed, RunStarted, SkillUsed, StageFinished, StageStarted
 from ..skills import Skill, SkillLibrary
+from ..skills.guide import Guide, no_evidence, told
+from ..skills.select import BM25Ranker, rank
 from . import blueprint as bp
 from . import generate as gen
 from . import plan as pl
@@ -64,6 +66,8 @@ T = TypeVar("T", bound=BaseModel)
 MIN_WINDOW = 4096
 CODE_TOKENS = 1400
 UNIT_TOKENS = 700
+ADVICE_TOKENS = 160
+"""What a repair ask may spend on the instruction skill for its error."""
 RETRY_TEMPERATURE = 0.7
 AGAIN = (
     "A first attempt at {name} did not parse ({error}): it repeated itself until it was cut off. "
@@ -86,6 +90,8 @@ class Pipeline:
         self.stage = ""
         self.key = ""
         self.library = SkillLibrary(self.options.skills or [], store=self.options.store)
+        self.evidence = self.options.evidence or no_evidence
+        self.guide = Guide(list(self.library), evidence=self.evidence)
         self.meter = Meter(run.trajectory)
         self.close = self.model.observe(self.meter)
         """Stop recording this run's calls (the model may go on serving others)."""
@@ -156,9 +162,10 @@ class Pipeline:
         paper = self.read()
         digest = self.digest(paper)
         contribution = self.classify(digest, paper)
-        blueprint = self.library.blueprints().get(contribution["kind"])
-        if blueprint is not None:
-            self.used(blueprint, f"the blueprint for a contribution of kind {blueprint.kind}")
+        chosen = self.blueprint(contribution)
+        if chosen is not None:
+            blueprint, why = chosen
+            self.used(blueprint, why)
             return BlueprintWay(self, paper, digest, blueprint, contribution)()
         overall, arch, logic, order = self.plan(digest)
         config_keys = self.config(digest)
@@ -168,6 +175,21 @@ class Pipeline:
         self.scaffold(paper, digest, overall, arch, order)
         final = self.verify_and_repair(system, order)
         return write_report(self.run, paper.title, self.model.name, final)
+
+    def blueprint(self, contribution: dict[str, Any]) -> tuple[Skill, str] | None:
+        """The blueprint for the contribution's kind and why; among several (a user's beside the
+        built-in one), the best by relevance to what the paper proposes times effectiveness."""
+        kind = contribution["kind"]
+        candidates = self.library.blueprints_of(kind)
+        if len(candidates) <= 1:
+            return (candidates[0], f"the blueprint for a contribution of kind {kind}") if candidates else None
+        query = " ".join(str(contribution.get(k) or "") for k in ("proposes", "name"))
+        evidence = {s.name: self.evidence(s.name) for s in candidates}
+        best = rank(query or kind, candidates, BM25Ranker(), evidence)[0]
+        return best.skill, (
+            f"the best of {len(candidates)} blueprints for kind {kind}: relevance "
+            f"{best.relevance:.2f} x effectiveness {best.effectiveness:.2f}"
+        )
 
     def used(self, skill: Skill, why: str) -> None:
         """Record the skill (and those it extends) as used by this run, once per run even when
@@ -474,6 +496,17 @@ class Pipeline:
         path = self.run.root / rel
         return path.read_text() if path.is_file() else None
 
+    def _advice(self, error: str) -> str:
+        """The instruction skill for this kind of error, if one fits, recorded as used."""
+        chosen = self.guide.choose("repair", error, most=1)
+        for c in chosen:
+            self.used(
+                c.skill,
+                f"fits a failing check: relevance {c.relevance:.2f} x effectiveness {c.effectiveness:.2f}",
+            )
+        advice = told(chosen, ADVICE_TOKENS)
+        return f"\n\nHow to fix this kind of error:\n{advice}" if advice else ""
+
     def _rewrite_unit(
         self, system: str, name: str, code: str, unit: Unit, ask: Callable[..., str], tries: int = 2
     ) -> tuple[str | None, str]:
@@ -518,7 +551,11 @@ class Pipeline:
         fixed_files = {n for n in files if files[n] != before[n]}
         for failure in targets(v, fixed_files, list(files), fallback=fallback):
             name = failure.file or fallback
-            error = failure.error + (f"\n{located[name]}" if name in located else "")
+            error = (
+                failure.error
+                + (f"\n{located[name]}" if name in located else "")
+                + self._advice(failure.error)
+            )
             others = self._interfaces([n for n in editable if n != name])
             unit = failing_unit(files[name], name, failure.error)
             tests = failing_tests(failure.error, self._read) if failure.check == "tests" else ""

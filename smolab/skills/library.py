@@ -141,8 +141,16 @@ class SkillLibrary:
             raise SkillError(f"no skill named {name!r}; known: {known}") from None
 
     def blueprints(self) -> dict[str, Skill]:
-        """Blueprint skills by the kind of contribution they serve."""
-        return {s.kind: s for s in self if s.role == "blueprint" and s.kind}
+        """Blueprint skills by the kind of contribution they serve (the first by name of each)."""
+        found: dict[str, Skill] = {}
+        for s in self:
+            if s.role == "blueprint" and s.kind:
+                found.setdefault(s.kind, s)
+        return found
+
+    def blueprints_of(self, kind: str) -> list[Skill]:
+        """Every blueprint for ``kind``: a user's own beside the built-in one."""
+        return [s for s in self if s.role == "blueprint" and s.kind == kind]
 
     def tree(self, skill: Skill) -> dict[str, Path]:
         """A blueprint's files with those of the skills it extends underneath (its own win)."""

@@ -38,8 +38,18 @@ class Ranker(Protocol):
 _WORD = re.compile(r"[a-z0-9]+")
 
 
+_STOP = (
+    "a an and are as at be by can do does for from give given has have how i in into is it its "
+    "make me my of on or so than that the then these this those to use using what when which "
+    "with you your"
+)
+STOP = frozenset(_STOP.split())
+"""Words that say nothing about what a task needs; without them a query that shares only its
+grammar with a skill scores nothing."""
+
+
 def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+    return [w for w in _WORD.findall(text.lower()) if w not in STOP]
 
 
 class BM25Ranker:
@@ -131,7 +141,10 @@ def effectiveness(
 class Choice:
     skill: Skill
     relevance: float
+    """Scaled to 0..1 over the candidates."""
     effectiveness: float
+    raw: float = 0.0
+    """The ranker's own score, comparable with its floor (``guide.FLOORS``)."""
 
     @property
     def score(self) -> float:
@@ -159,7 +172,12 @@ def rank(
     spread = (high - low) or 1.0
     evidence = evidence or {}
     choices = [
-        Choice(s, (r - low) / spread if high > low else 1.0, effectiveness(evidence.get(s.name, []), now))
+        Choice(
+            s,
+            (r - low) / spread if high > low else 1.0,
+            effectiveness(evidence.get(s.name, []), now),
+            r,
+        )
         for s, r in zip(skills, raw, strict=True)
     ]
     return sorted(choices, key=lambda c: c.score, reverse=True)
