@@ -20,7 +20,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import __version__
+from . import (
+    __version__,
+    cli_evolve,  # noqa: F401  (adds `skills evolve` to skills_app)
+)
 from .cli_runs import open_index, runs_app
 from .cli_skills import skills_app
 from .config import Settings, load_settings

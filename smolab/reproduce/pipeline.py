@@ -22,8 +22,17 @@ from ..models import ChatModel, Message
 from ..paper import Paper, read_paper
 from ..paper.digest import UNKNOWN, Digest, digest_paper
 from ..runs import Meter, RunIndex, link
-from ..runs.events import RunEnded, RunResumed, RunStarted, SkillUsed, StageFinished, StageStarted
+from ..runs.events import (
+    EvidenceRecorded,
+    RunEnded,
+    RunResumed,
+    RunStarted,
+    SkillUsed,
+    StageFinished,
+    StageStarted,
+)
 from ..skills import Skill, SkillLibrary
+from ..skills.evidence import read_run
 from ..skills.guide import Guide, no_evidence, told
 from ..skills.select import BM25Ranker, rank
 from . import blueprint as bp
@@ -634,6 +643,10 @@ def reproduce(
     else:
         verdict = summary.get("verdict") or {}
         status = "done" if summary.get("ok") else "unverified" if summary.get("runs") else "failed"
+        # Before the end event: a follower of the trajectory stops at that one.
+        evidence = read_run(run.root, ref.id, status=status)
+        if evidence is not None:
+            run.trajectory.append(EvidenceRecorded(evidence=evidence.model_dump()))
         end(status, str(verdict.get("headline", "")))
         return summary
     finally:

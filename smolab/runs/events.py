@@ -226,6 +226,13 @@ class SkillUsed(Event):
     why: str = ""
 
 
+class EvidenceRecorded(Event):
+    """What a finished reproduce run says about the skills it used (``skills.evidence.RunEvidence``)."""
+
+    type: Literal["evidence"] = "evidence"
+    evidence: dict[str, Any]
+
+
 TYPES: dict[str, type[Event]] = {
     cls.model_fields["type"].default: cls
     for cls in (
@@ -248,6 +255,7 @@ TYPES: dict[str, type[Event]] = {
         Compact,
         FileWritten,
         SkillUsed,
+        EvidenceRecorded,
     )
 }
 

@@ -57,6 +57,9 @@ class RunEvidence(BaseModel):
 
     run: str = Field(max_length=120)
     paper: str = Field(default="", max_length=200)
+    """The paper's title."""
+    source: str = Field(default="", max_length=500)
+    """What was reproduced (a PDF's path, an arXiv id): the case a replay runs again."""
     kind: str = Field(default="", max_length=40)
     """The contribution's kind (the blueprint's), or "other"."""
     status: str = Field(default="", max_length=20)
@@ -83,7 +86,8 @@ class RunEvidence(BaseModel):
 
 _RAISED = re.compile(r"^(?:E\s+)?([A-Z]\w*(?:Error|Exception)|AssertionError|assert)\b:?\s*(.*)$", re.M)
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
-_NUMBERS = re.compile(r"\b\d+(?:\.\d+)?(?:e-?\d+)?\b")
+_SIZES = re.compile(r"\b\d+(?:x\d+)+\b")
+_NUMBERS = re.compile(r"(?<![A-Za-z_])\d+(?:\.\d+)?(?:e-?\d+)?\b")
 
 
 def signature(error: str) -> str:
@@ -93,7 +97,8 @@ def signature(error: str) -> str:
     if not found:
         return ""
     kind, message = found[-1]
-    message = _NUMBERS.sub("N", _QUOTED.sub("'…'", message.strip()))
+    message = _QUOTED.sub("'…'", message.strip())
+    message = _NUMBERS.sub("N", _SIZES.sub(lambda m: "x".join("N" * (m.group().count("x") + 1)), message))
     return f"{kind}: {message}"[:160].rstrip(": ")
 
 
@@ -105,9 +110,10 @@ def _result(steps: Path, key: str) -> dict[str, Any]:
         return {}
 
 
-def read_run(root: Path, run_id: str = "") -> RunEvidence | None:
+def read_run(root: Path, run_id: str = "", status: str = "") -> RunEvidence | None:
     """The evidence of the reproduce run whose repository is ``root`` (its ``.smolab`` folder
-    holds the steps), or None for a run that never verified anything."""
+    holds the steps), or None for a run that never verified anything. ``status`` is the run's,
+    when it is known before its end event is written."""
     meta = root / ".smolab"
     steps = meta / "steps"
     first = _result(steps, "verify/0")
@@ -122,7 +128,8 @@ def read_run(root: Path, run_id: str = "") -> RunEvidence | None:
         if candidate.is_file():
             report = json.loads(candidate.read_text())
     kind = _result(steps, "plan/kind").get("kind", "")
-    skills, status, tokens, seconds = [], "", 0, 0.0
+    skills: list[SkillRef] = []
+    ended, source, tokens, seconds = "", "", 0, 0.0
     trajectory = meta / "trajectory.jsonl"
     if trajectory.is_file():
         for line in trajectory.read_text().splitlines():
@@ -131,8 +138,10 @@ def read_run(root: Path, run_id: str = "") -> RunEvidence | None:
                 skills.append(
                     SkillRef(name=event["name"], version=event["version"], revision=event.get("revision"))
                 )
+            elif event.get("type") == "run_started":
+                source = str(event.get("task", ""))[:500]
             elif event.get("type") == "run_ended":
-                status = event.get("status", "")
+                ended = event.get("status", "")
             elif event.get("type") == "model_call":
                 tokens += int(event.get("prompt_tokens", 0)) + int(event.get("completion_tokens", 0))
                 seconds += float(event.get("seconds", 0.0))
@@ -148,8 +157,9 @@ def read_run(root: Path, run_id: str = "") -> RunEvidence | None:
     return RunEvidence(
         run=run_id or root.name,
         paper=str(report.get("title", ""))[:200],
+        source=source,
         kind=kind,
-        status=status,
+        status=status or ended,
         skills=skills[:20],
         tests_before=(int(first.get("tests_passed", 0)), int(first.get("tests_total", 0))),
         tests_after=(int(last.get("tests_passed", 0)), int(last.get("tests_total", 0))),

@@ -50,6 +50,11 @@ class Skill:
         return self.metadata.get("role", "instructions")
 
     @property
+    def retired(self) -> bool:
+        """Retired (or merged into another) by a published evolution."""
+        return bool(self.metadata.get("retired"))
+
+    @property
     def assets(self) -> Path:
         return self.path / "assets"
 
@@ -125,6 +130,9 @@ class SkillLibrary:
                 self._add(read_skill(folder))
 
     def _add(self, skill: Skill) -> None:
+        if skill.retired:
+            self._skills.pop(skill.name, None)  # retired by evolution: no longer chosen
+            return
         self._skills[skill.name] = skill
 
     def __iter__(self) -> Iterator[Skill]:
