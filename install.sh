@@ -46,6 +46,19 @@ if ! command -v pdflatex >/dev/null 2>&1 || ! kpsewhich IEEEtran.cls >/dev/null 
   fi
 fi
 
+# PostgreSQL: the skill hub's tests start a real server (the hub uses SQLite unless given a URL).
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  echo "==> installing PostgreSQL (for the skill hub's tests)"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get install -y -q --no-install-recommends postgresql >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends postgresql >/dev/null; }
+  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    sudo apt-get install -y -q --no-install-recommends postgresql >/dev/null || true
+  else
+    echo "warning: PostgreSQL not found; the hub's PostgreSQL test will be skipped" >&2
+  fi
+fi
+
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 PIP=(.venv/bin/python -m pip --disable-pip-version-check)
 "${PIP[@]}" install -q --upgrade pip
@@ -57,7 +70,7 @@ BUILD=(.venv/bin/python -I smolab/models/build.py --python .venv/bin/python --ca
 "${BUILD[@]}" install
 
 echo "==> installing smolab and its dependencies"
-"${PIP[@]}" install -q -e '.[dev,hosted,server,ml,embed,bench]'
+"${PIP[@]}" install -q -e '.[dev,hosted,server,ml,embed,bench,hub]'
 
 # torchvision only where its build for the pinned torch imports (PyPI's wheel expects the CUDA
 # build of torch and fails to load beside the CPU one); generated code is told what imports.

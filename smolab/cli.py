@@ -24,6 +24,7 @@ from . import (
     __version__,
     cli_evolve,  # noqa: F401  (adds `skills evolve` to skills_app)
 )
+from .cli_hub import hub_app
 from .cli_runs import open_index, runs_app
 from .cli_skills import skills_app
 from .config import Settings, load_settings
@@ -43,6 +44,7 @@ app.add_typer(paper_app, name="paper")
 sandbox_app = typer.Typer(help="Run code in an isolated sandbox (the same one generated code runs in).")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(skills_app, name="skills")
+app.add_typer(hub_app, name="hub")
 app.add_typer(runs_app, name="runs")
 
 err = Console(stderr=True)

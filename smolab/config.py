@@ -113,6 +113,11 @@ class Settings(BaseSettings):
         description="MCP servers for the agent: name -> {command, args, env} (stdio) or {url} "
         "(streamable HTTP)",
     )
+    hub_url: str = Field(
+        "http://127.0.0.1:8765", description="the skill hub `smolab skills push/pull/share` use"
+    )
+    hub_token: str = Field("", description="your hub API token (from `smolab hub token`)")
+    hub_db: str = Field("", description="the hub's database URL (`smolab hub serve`); default SQLite in home")
 
     @field_validator("allow", "tools", mode="before")
     @classmethod
