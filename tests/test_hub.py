@@ -343,3 +343,62 @@ def test_pack_round_trips_a_builtin_blueprint(hub, tmp_path):
         p.name for p in (SkillStore(tmp_path / "s").folder("blueprint-activation")).rglob("*") if p.is_file()
     )
     assert "SKILL.md" in files and "experiment.py" in files
+
+
+def test_the_hub_and_its_client_from_the_command_line(tmp_path):
+    """`smolab hub serve`, `hub token`, and `skills push | pull | share` as a user runs them."""
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import run_cli
+    from .hubserver import free_port
+
+    db_url, port = f"sqlite:///{tmp_path / 'hub.db'}", free_port()
+    home = {"SMOLAB_HOME": str(tmp_path / "home")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "smolab.cli", "hub", "serve", "--db", db_url, "--port", str(port)],
+        env={**{k: v for k, v in __import__("os").environ.items() if not k.startswith("SMOLAB_")}, **home},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        token = run_cli("hub", "token", "ann", "--group", "lab", "--db", db_url, env=home).stdout.strip()
+        assert token.startswith("smolab_")
+        env = {**home, "SMOLAB_HUB_URL": url, "SMOLAB_HUB_TOKEN": token}
+        folder = write_skill(tmp_path / "mine", "plot-curves", "Plotting training curves.", "agent")
+        r = run_cli("skills", "push", str(folder), "--group", "lab", env=env)
+        assert r.returncode == 0 and r.stdout.strip() == "lab/plot-curves revision 1", r.stderr
+        other = {**env, "SMOLAB_HOME": str(tmp_path / "other")}
+        r = run_cli("skills", "pull", "plot-curves", env=other)
+        assert r.returncode == 0 and "not used until you accept it" in r.stdout, r.stderr
+        # Bad input: one line and a non-zero exit, no traceback.
+        for args, env_, said in [
+            (("skills", "pull", "plot-curves"), {**other, "SMOLAB_HUB_TOKEN": ""}, "no hub token"),
+            (("skills", "pull", "nope"), other, "no skill 'nope'"),
+            (("skills", "pull", "plot-curves"), {**other, "SMOLAB_HUB_TOKEN": "smolab_wrong"}, "not valid"),
+            (
+                ("skills", "pull", "plot-curves", "--hub", f"http://127.0.0.1:{free_port()}"),
+                other,
+                "cannot reach",
+            ),
+            (
+                ("skills", "share", "--group", "lab", "--runs", str(tmp_path / "mine")),
+                other,
+                "no finished reproduce run",
+            ),
+        ]:
+            r = run_cli(*args, env=env_)
+            assert r.returncode != 0 and said in r.stderr and len(r.stderr.strip().splitlines()) == 1, (
+                r.stderr
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
