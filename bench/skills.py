@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from smolab.skills import Skill, SkillLibrary
+from smolab.skills.guide import Guide
 from smolab.skills.select import BM25Ranker, EmbeddingRanker, Ranker, rank
 
 LABELLED: list[tuple[str, str]] = [
@@ -53,6 +54,66 @@ LABELLED: list[tuple[str, str]] = [
     ("fine-tunes a frozen pretrained model through small bottleneck modules in each layer", "peft"),
     ("low-rank updates added to frozen weight matrices for cheap fine-tuning", "peft"),
 ]
+
+USES: list[tuple[str, str, str | None]] = [
+    # (use, the task or the failing error, the instruction skill it needs; None: none fits)
+    ("agent", "evaluate.py raises KeyError: 'label' on line 40; make the script work", "fix-failing-script"),
+    (
+        "agent",
+        "the program prints the wrong total; find the bug in report.py and correct it",
+        "fix-failing-script",
+    ),
+    ("agent", "which region has the highest average revenue in data/orders.csv?", "tabular-data"),
+    ("agent", "count the rows with a missing age in people.csv and report the median income", "tabular-data"),
+    (
+        "agent",
+        "my model's loss explodes to NaN after a few hundred steps; stabilise the training",
+        "torch-training-loop",
+    ),
+    (
+        "agent",
+        "train a small MLP on the digits and report its held-out accuracy after five epochs",
+        "torch-training-loop",
+    ),
+    ("agent", "save a YAML config with the batch size and learning rate as config.yaml", "write-files"),
+    ("agent", "write results.json holding the accuracy and the number of parameters", "write-files"),
+    ("agent", "What is the capital of Australia?", None),
+    ("agent", "How many prime numbers are there below 1000?", None),
+    ("agent", "Summarise the abstract of the paper in two sentences.", None),
+    (
+        "repair",
+        "RuntimeError: mat1 and mat2 shapes cannot be multiplied (32x512 and 256x10)",
+        "repair-shape-mismatch",
+    ),
+    (
+        "repair",
+        "RuntimeError: shape '[8, -1, 64]' is invalid for input of size 1000",
+        "repair-shape-mismatch",
+    ),
+    (
+        "repair",
+        "RuntimeError: Given groups=1, expected input to have 3 channels, but got 1 channels",
+        "repair-shape-mismatch",
+    ),
+    ("repair", "RuntimeError: expected scalar type Long but found Float", "repair-dtype-device"),
+    (
+        "repair",
+        "RuntimeError: result type Float can't be cast to the desired output type Long",
+        "repair-dtype-device",
+    ),
+    ("repair", "NameError: name 'nn' is not defined", "repair-missing-name"),
+    ("repair", "AttributeError: 'Block' object has no attribute 'proj'", "repair-missing-name"),
+    ("repair", "ImportError: cannot import name 'GatedUnit' from 'method'", "repair-missing-name"),
+    (
+        "repair",
+        "E       AssertionError: assert 0.731 == 0.5\nE        +  where 0.731 = f(0.0)",
+        "repair-failing-assertion",
+    ),
+    ("repair", "E       assert torch.allclose(out, expected)", "repair-failing-assertion"),
+    ("repair", "TimeoutError: the step ran past 120 s", None),
+    ("repair", "SyntaxError: unexpected EOF while parsing", None),
+]
+"""Instruction skills chosen for a use (``Guide``), including tasks and errors none fits."""
 
 VERBS = [
     "Format",
@@ -205,6 +266,38 @@ def main() -> None:
             f"{q[18]:.1f}",
         )
     Console().print(table)
+    Console().print(uses_table(builtin))
+
+
+def uses_table(skills: list[Skill]) -> Table:
+    """Instruction skills chosen for the agent's tasks and repair's errors, with the floor: the
+    right one first, and nothing where nothing fits."""
+    table = Table(title=f"instruction skills chosen for a use: {len(USES)} labelled tasks and errors")
+    for col in ("ranker", "right skill first", "nothing where none fits", "wrong skill told", "p50 ms"):
+        table.add_column(col, justify="right" if col != "ranker" else "left")
+    for ranker in (BM25Ranker(), EmbeddingRanker()):
+        guide = Guide(skills, ranker=ranker)
+        right = silent = wrong = 0
+        latencies = []
+        for use, query, wanted in USES:
+            start = time.perf_counter()
+            chosen = [c.skill.name for c in guide.choose(use, query, most=1)]
+            latencies.append((time.perf_counter() - start) * 1000)
+            if wanted is None:
+                silent += not chosen
+                wrong += bool(chosen)
+            else:
+                right += chosen == [wanted]
+                wrong += bool(chosen) and chosen != [wanted]
+        fits = sum(w is not None for _, _, w in USES)
+        table.add_row(
+            ranker.name,
+            f"{right}/{fits}",
+            f"{silent}/{len(USES) - fits}",
+            str(wrong),
+            f"{statistics.median(latencies):.1f}",
+        )
+    return table
 
 
 if __name__ == "__main__":
