@@ -172,13 +172,29 @@ def skills_history(
         typer.echo(json.dumps(state.to_dict(), indent=1))
         return
     table = Table(title=f"{state.name}: revisions ({'accepted' if state.trusted else 'not accepted'})")
-    for col in ("rev", "version", "added", "source", "note"):
+    for col in ("rev", "version", "added", "source", "note", "validation"):
         table.add_column(col)
     for r in state.revisions:
         mark = " (current)" if r.revision == state.current else ""
         added = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.added))
-        table.add_row(f"r{r.revision}{mark}", r.version, added, r.source, r.note or "-")
+        table.add_row(
+            f"r{r.revision}{mark}", r.version, added, r.source, r.note or "-", _validation(r.evidence)
+        )
     Console().print(table)
+
+
+def _validation(evidence: dict[str, object]) -> str:
+    """An evolved revision's replay: tests passing and runs passing, before and with it."""
+    totals = evidence.get("totals")
+    if not isinstance(totals, dict):
+        return "-"
+    now, new = totals.get("current") or {}, totals.get("candidate") or {}
+    cases = evidence.get("cases")
+    n = len(cases) if isinstance(cases, list) else 0
+    return (
+        f"{n} papers replayed: tests {now.get('tests')} → {new.get('tests')}, "
+        f"runs passing {now.get('passed')} → {new.get('passed')}"
+    )
 
 
 @skills_app.command("rollback")
