@@ -62,6 +62,9 @@ def main() -> None:
     ap.add_argument("--model", default=DEFAULT_MODEL)
     ap.add_argument("--replay", type=int, default=1, help="recorded papers each candidate is replayed on")
     ap.add_argument("--most", type=int, default=2, help="proposals validated at most")
+    ap.add_argument(
+        "--store", type=Path, help="skip evolving: the skills store to compare (e.g. pulled from a hub)"
+    )
     args = ap.parse_args()
     console = Console()
     settings = load_settings(model=args.model)
@@ -75,7 +78,11 @@ def main() -> None:
 
     # -- evolve and validate, once (the store is the result; a rerun reads it back) ---------
     log = args.out / "evolution.json"
-    if not log.is_file():
+    if args.store is not None:
+        store = SkillStore(args.store)  # evolved elsewhere (a hub, pulled and accepted)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(json.dumps({"proposals": [], "validated": [], "store": str(args.store)}))
+    elif not log.is_file():
         started = time.monotonic()
         library = SkillLibrary()
 
@@ -87,26 +94,18 @@ def main() -> None:
         def cases(p: Proposal) -> list[str]:
             return list(dict.fromkeys(by_run[r].source for r in p.runs if r in by_run and by_run[r].source))
 
-        recorded = {e.source: args.first / e.run for e in evidence}
-
         def again(paper: str, extra: list[Path]) -> Score:
-            # The current skills' run of a first-half paper is the one recorded: it is the
-            # evidence, made with the same code and skills; only the candidate is run anew.
-            if not extra and paper in recorded and finished(recorded[paper]):
-                return score_of(finished(recorded[paper]) or {})
             stem = re.sub(r"[^A-Za-z0-9]+", "-", Path(paper).stem)
             out = args.out / "replays" / f"{stem}-{extra[0].name if extra else 'current'}"
             return score_of(reproduce_once(paper, out, model, Options(skills=extra)))
 
         evolver = Evolver(library, phrase=model_phrase(ask))
-        proposals = evolver.propose(evidence)
-        console.print(f"{len(proposals)} proposals: " + "; ".join(f"{p.action} {p.skill}" for p in proposals))
-        chosen = proposals[: args.most]
-        fixed = Evolver(library, phrase=None)
-        fixed.propose = lambda _evidence, now=None: chosen  # type: ignore[method-assign]
-        outcomes = run_cycle(evidence, library, fixed, store, again, cases, most_cases=args.replay)
+        outcomes = run_cycle(
+            evidence, library, evolver, store, again, cases, most_cases=args.replay, most_proposals=args.most
+        )
+        proposals = [o.proposal for o in outcomes]
         record = []
-        for o in outcomes:
+        for o in outcomes[: args.most]:
             c = o.comparison
             record.append(
                 {

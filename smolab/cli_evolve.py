@@ -58,6 +58,7 @@ def skills_evolve(
         ),
     ] = 2,
     min_runs: Annotated[int, typer.Option("--min-runs", min=2, help="Runs that must share an error.")] = 2,
+    most: Annotated[int | None, typer.Option("--most", min=1, help="Proposals validated at most.")] = None,
 ) -> None:
     """Propose changes to skills from what finished runs met, validate each candidate by replaying
     recorded papers with and without it, and install those that are not worse (untrusted: `smolab
@@ -105,6 +106,7 @@ def skills_evolve(
         again if replay else None,
         cases,
         most_cases=replay,
+        most_proposals=most,
         on_proposal=lambda p: err.print(f"[dim]proposal: {p.action} {p.skill}[/dim]", highlight=False),
     )
     table = Table(title="skill evolution")

@@ -78,6 +78,7 @@ def hub_evolve(
         Path | None, typer.Option("--papers", help="Where the hub finds the papers shared evidence names.")
     ] = None,
     replay: Annotated[int, typer.Option("--replay", min=0, help="Papers each candidate is replayed on.")] = 2,
+    most: Annotated[int | None, typer.Option("--most", min=1, help="Proposals validated at most.")] = None,
     db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
 ) -> None:
     """Evolve the group's skills from its members' evidence; publish what validation finds not worse."""
@@ -98,8 +99,9 @@ def hub_evolve(
         out = settings.home / "hub-replays" / f"{Path(paper).stem[:40]}-{'candidate' if extra else 'current'}"
         return score_of(reproduce(paper, out, model, force=True, options=Options(skills=extra)))
 
+    replayer = again if replay else None
     outcomes = evolve_group(
-        hub, group, model_phrase(ask), again if replay else None, papers, most_cases=replay
+        hub, group, model_phrase(ask), replayer, papers, most_cases=replay, most_proposals=most
     )
     _table(outcomes)
 

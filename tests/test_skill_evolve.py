@@ -236,3 +236,26 @@ def test_the_embedded_model_phrases_a_pitfall(real_settings):
 
     line = model_phrase(ask)(SkillLibrary().get("blueprint-layer").body, SHAPE, ["method.py: Block.forward"])
     assert line is not None and len(line.split()) >= 5 and len(line) <= 200
+
+
+def test_a_recorded_run_of_the_current_version_is_not_replayed_again(tmp_path):
+    lib = SkillLibrary()
+    version = lib.get("blueprint-layer").version
+    runs = [run(i, ["blueprint-layer"], [SHAPE]) for i in range(2)]
+    for r in runs:
+        r.skills = [SkillRef(name="blueprint-layer", version=version)]
+        r.tests_after, r.checks_after = (4, 6), {"tests": False, "main": True}
+    replayed: list[bool] = []
+
+    def replay(paper: str, extra: list[Path]) -> Score:
+        replayed.append(bool(extra))
+        return Score(passed=True, tests=(6, 6), checks_failing=0)
+
+    def cases(p: Proposal) -> list[str]:
+        return [f"/papers/{r}.pdf" for r in p.runs]
+
+    store = SkillStore(tmp_path / "store")
+    [out] = run_cycle(runs, lib, Evolver(lib, phrase=fixed_phrase), store, replay, cases)
+    assert replayed == [True, True]  # only the candidate ran; the current version's runs are on record
+    assert out.comparison is not None and out.comparison.totals(out.comparison.current)["tests"] == 8
+    assert out.comparison.totals(out.comparison.current)["checks_failing"] == 2 and out.published == 1

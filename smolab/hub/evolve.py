@@ -49,6 +49,7 @@ def evolve_group(
     papers: Path | None = None,
     most_cases: int = 2,
     min_runs: int = 2,
+    most_proposals: int | None = None,
 ) -> list[Outcome]:
     records = []
     for r in db.evidence(frozenset([group])):
@@ -74,7 +75,16 @@ def evolve_group(
         library = SkillLibrary([skills]) if any(skills.iterdir()) else SkillLibrary()
         store = SkillStore(Path(tmp, "store"))
         evolver = Evolver(library, phrase=phrase, min_runs=min_runs)
-        outcomes = run_cycle(records, library, evolver, store, replay, cases, most_cases=most_cases)
+        outcomes = run_cycle(
+            records,
+            library,
+            evolver,
+            store,
+            replay,
+            cases,
+            most_cases=most_cases,
+            most_proposals=most_proposals,
+        )
         for o in outcomes:
             if o.published is None or o.comparison is None:
                 continue

@@ -12,7 +12,7 @@ from pathlib import Path
 from .evidence import RunEvidence
 from .evolve import Evolver, Proposal, candidate
 from .library import SkillLibrary
-from .replay import Comparison, Replay, compare, publish
+from .replay import Comparison, Replay, Score, compare, publish, recorded_score
 from .store import SkillStore
 
 
@@ -34,26 +34,51 @@ def run_cycle(
     cases: Callable[[Proposal], list[str]],
     most_cases: int = 2,
     on_proposal: Callable[[Proposal], None] | None = None,
+    most_proposals: int | None = None,
 ) -> list[Outcome]:
     """Propose, build, validate and publish. ``cases`` maps a proposal to the papers its runs
-    reproduced; ``replay`` None proposes only. Retiring and merging are validated too: a skill
-    that keeps losing should lose nothing when it goes."""
+    reproduced; ``replay`` None proposes only; past ``most_proposals`` the rest are listed, not
+    validated. A case whose recorded run used the skill at its current version is not replayed
+    without the candidate: that run is the comparison. Retiring and merging are validated too:
+    a skill that keeps losing should lose nothing when it goes."""
     out = []
-    for proposal in evolver.propose(evidence):
+    for i, proposal in enumerate(evolver.propose(evidence)):
         if on_proposal is not None:
             on_proposal(proposal)
         result = Outcome(proposal)
         out.append(result)
-        if replay is None:
+        if replay is None or (most_proposals is not None and i >= most_proposals):
             continue
         chosen = cases(proposal)[:most_cases]
         if not chosen:
             continue
         skill = None if proposal.action == "create" else library.get(proposal.skill)
+        recorded = _recorded(evidence, proposal, skill.version if skill else None, cases)
         with tempfile.TemporaryDirectory(prefix="smolab-candidate-") as tmp:
             folder = candidate(skill, proposal, Path(tmp))
-            result.comparison = compare(proposal.skill, folder, chosen, replay)
+            result.comparison = compare(proposal.skill, folder, chosen, replay, recorded.get)
             note = f"{proposal.action}: {proposal.reason}"
             state, result.refused = publish(store, folder, result.comparison, note=note)
             result.published = state.current if state is not None else None
+    return out
+
+
+def _recorded(
+    evidence: Sequence[RunEvidence],
+    proposal: Proposal,
+    version: str | None,
+    cases: Callable[[Proposal], list[str]],
+) -> dict[str, Score]:
+    """The recorded score of each of the proposal's cases whose run used the skill at
+    ``version`` (any run, for a skill still to be created), by case."""
+    out: dict[str, Score] = {}
+    for e in evidence:
+        if e.run not in proposal.runs:
+            continue
+        used = {s.name: s.version for s in e.skills}
+        if version is not None and used.get(proposal.skill) != version:
+            continue
+        one = proposal.model_copy(update={"runs": [e.run]})
+        for case in cases(one):
+            out.setdefault(case, recorded_score(e))
     return out

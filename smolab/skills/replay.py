@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .evidence import RunEvidence
 from .store import SkillState, SkillStore
 
 
@@ -72,13 +73,33 @@ class Comparison:
         }
 
 
-def compare(name: str, candidate: Path, cases: Sequence[str], replay: Replay) -> Comparison:
-    """Replay each case with the current skills and with ``candidate``."""
+def compare(
+    name: str,
+    candidate: Path,
+    cases: Sequence[str],
+    replay: Replay,
+    recorded: Callable[[str], Score | None] | None = None,
+) -> Comparison:
+    """Replay each case with ``candidate``, and with the current skills unless ``recorded``
+    has that case's score already (a recorded run made with the current version is a run of
+    it: replaying it again would only cost the time)."""
     result = Comparison(name, list(cases))
     for case in cases:
-        result.current.append(replay(case, []))
+        known = recorded(case) if recorded is not None else None
+        result.current.append(known if known is not None else replay(case, []))
         result.candidate.append(replay(case, [candidate]))
     return result
+
+
+def recorded_score(e: RunEvidence) -> Score:
+    """A recorded run's own result as a ``Score``."""
+    return Score(
+        passed=e.passed,
+        tests=e.tests_after,
+        checks_failing=sum(not ok for ok in e.checks_after.values()),
+        repair_rounds=e.repair_rounds,
+        tokens=e.tokens,
+    )
 
 
 def publish(
