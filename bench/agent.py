@@ -20,6 +20,7 @@ tasks      with an embedded model, 30 tasks the project wrote (bench/agenttasks/
     .venv/bin/python bench/agent.py overhead
     .venv/bin/python bench/agent.py tasks [--model qwen2.5-coder-0.5b] [--only ml fix-test] [--peer]
     .venv/bin/python bench/agent.py tasks --json runs/agent-1.5b.jsonl   # resumable
+    .venv/bin/python bench/agent.py tasks --skills both   # each task with and without its skills
 """
 
 from __future__ import annotations
@@ -220,13 +221,19 @@ def main() -> None:
     t.add_argument("--peer", action="store_true", help="also drive smolagents' CodeAgent with the model")
     t.add_argument("--max-steps", type=int, default=10)
     t.add_argument("--json", type=Path, default=None, help="append results here; finished ones are read back")
+    t.add_argument(
+        "--skills",
+        choices=("on", "off", "both"),
+        default="off",
+        help="tell the instruction skills chosen for each task (both: each task with and without)",
+    )
     args = parser.parse_args()
     if args.what == "overhead":
         overhead(args.reps)
     else:
         from agent_tasks import run_tasks
 
-        run_tasks(args.model, args.only, args.peer, args.max_steps, args.json)
+        run_tasks(args.model, args.only, args.peer, args.max_steps, args.json, args.skills)
 
 
 if __name__ == "__main__":

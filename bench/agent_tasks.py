@@ -8,6 +8,7 @@ import json
 import tempfile
 import time
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,17 +36,19 @@ def _workspace(task: Task) -> Path:
     return ws
 
 
-def run_smolab(model: Any, task: Task, max_steps: int) -> Result:
+def run_smolab(model: Any, task: Task, max_steps: int, skills: bool = False) -> Result:
     from smolab.agent import AgentOptions, Budget, build, run_task
     from smolab.config import load_settings
+    from smolab.skills import SkillLibrary
+    from smolab.skills.guide import Guide
 
     ws = _workspace(task)
     root = Path(tempfile.mkdtemp(prefix="bench-run-"))
     options = AgentOptions(budget=Budget(max_steps=max_steps), step_timeout=60)
     start = time.perf_counter()
-    session = build(
-        model, load_settings(home=root / "home"), ws, root / "run", task=task.prompt, options=options
-    )
+    guide = Guide(list(SkillLibrary())) if skills else None
+    settings = load_settings(home=root / "home")
+    session = build(model, settings, ws, root / "run", task=task.prompt, options=options, guide=guide)
     outcome = run_task(session, task.prompt)
     seconds = time.perf_counter() - start
     events = [json.loads(line) for line in (root / "run" / "trajectory.jsonl").read_text().splitlines()]
@@ -159,7 +162,12 @@ def _done_before(path: Path | None) -> dict[tuple[str, str], Result]:
 
 
 def run_tasks(
-    model_name: str, only: list[str] | None, peer: bool, max_steps: int, results: Path | None = None
+    model_name: str,
+    only: list[str] | None,
+    peer: bool,
+    max_steps: int,
+    results: Path | None = None,
+    skills: str = "off",
 ) -> None:
     """Each task with each agent; with ``results`` (a JSON-lines file) every result is appended
     as it comes and a rerun reads finished ones back, so one measurement can span sessions."""
@@ -168,7 +176,13 @@ def run_tasks(
 
     model = load_model(model_name, load_settings(temperature=0.0))
     tasks = [t for t in TASKS if not only or t.tier in only or t.name in only]
-    agents = {"smolab": run_smolab, **({"smolagents CodeAgent": run_smolagents} if peer else {})}
+    agents: dict[str, Any] = {}
+    if skills in ("off", "both"):
+        agents["smolab"] = run_smolab
+    if skills in ("on", "both"):
+        agents["smolab+skills"] = partial(run_smolab, skills=True)
+    if peer:
+        agents["smolagents CodeAgent"] = run_smolagents
     rows: dict[str, list[tuple[Task, Result]]] = {name: [] for name in agents}
     finished = _done_before(results)
     console = Console()
