@@ -211,6 +211,7 @@ class BlueprintWay:
         criteria = self.paper_checks()
         values = self.configure()
         arch = bp.architecture(tree, self.method, self.skill)
+        self.run.save_text("architecture.md", pl.diagrams_markdown(arch))
         readme = gen.readme(self.paper.title, overall, arch, self.digest, self.steps.model.name)
         self.run.write_file("README.md", readme)
         codes = {n: self.run.read_file(n) for n in self.run.repo_files() if n.endswith(".py")}

@@ -121,6 +121,16 @@ def mermaid_sequence(arch: Architecture) -> str:
     return "\n".join(lines)
 
 
+def diagrams_markdown(arch: Architecture) -> str:
+    """The files, classes and call flow of a blueprint's repository (its skeleton's design)."""
+    files = "\n".join(f"| `{f.name}` | {f.purpose} |" for f in arch.files)
+    return (
+        "# Architecture\n\n| file | purpose |\n|---|---|\n"
+        f"{files}\n\n## Classes\n\n```mermaid\n{mermaid_classes(arch)}\n```\n\n"
+        f"## Call flow\n\n```mermaid\n{mermaid_sequence(arch)}\n```\n"
+    )
+
+
 def architecture_markdown(arch: Architecture, logic: Logic, order: list[str]) -> str:
     files = "\n".join(f"| `{f.name}` | {f.purpose} |" for f in arch.files)
     per_file = {fl.name: fl for fl in logic.files}

@@ -8,6 +8,7 @@ included) resumes from its last finished step and never redoes one.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import shutil
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..runs import RunRef, Trajectory, new_run_id, write_atomic
-from ..runs.events import FileWritten
+from ..runs.events import DIFF_CHARS, FileWritten
 from .errors import RunFolderError
 
 META = ".smolab"
@@ -152,8 +153,15 @@ class RunDir:
         target = (self.root / name).resolve()
         if self.root.resolve() not in target.parents:
             raise RunFolderError(f"refusing to write {name}: outside {self.root}")
+        before = target.read_text(errors="replace") if target.is_file() else None
         write_atomic(target, text)
-        self.trajectory.append(FileWritten(path=name, bytes=len(text.encode())))
+        diff = ""
+        if before is not None and before != text:
+            lines = difflib.unified_diff(
+                before.splitlines(keepends=True), text.splitlines(keepends=True), f"a/{name}", f"b/{name}"
+            )
+            diff = "".join(lines)[:DIFF_CHARS]
+        self.trajectory.append(FileWritten(path=name, bytes=len(text.encode()), diff=diff))
         written = self.load_json("files.json") or {}
         if name not in written:
             written[name] = True

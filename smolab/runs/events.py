@@ -212,6 +212,12 @@ class FileWritten(Event):
     type: Literal["file_written"] = "file_written"
     path: str
     bytes: int = 0
+    diff: str = ""
+    """For a file rewritten (a repair, a fix): the unified diff from what it was, cut at
+    ``DIFF_CHARS``."""
+
+
+DIFF_CHARS = 20_000
 
 
 class SkillUsed(Event):
