@@ -26,6 +26,7 @@ from . import (
 )
 from .cli_hub import hub_app
 from .cli_runs import open_index, runs_app
+from .cli_serve import serve
 from .cli_skills import skills_app
 from .config import Settings, load_settings
 from .errors import SmolabError
@@ -45,6 +46,7 @@ sandbox_app = typer.Typer(help="Run code in an isolated sandbox (the same one ge
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(skills_app, name="skills")
 app.add_typer(hub_app, name="hub")
+app.command("serve")(serve)
 app.add_typer(runs_app, name="runs")
 
 err = Console(stderr=True)
@@ -344,6 +346,25 @@ def reproduce(
         raise typer.Exit(3)
 
 
+def _with_profile(settings: Settings, name: str, model_flag: str | None) -> tuple[Settings, Any]:
+    """Settings for the named agent: its model (unless --model was given) and only its MCP servers."""
+    from .agent.errors import AgentSetupError
+
+    profile = settings.agents.get(name)
+    if profile is None:
+        known = ", ".join(sorted(settings.agents)) or "none yet (save one in `smolab serve`'s agent builder)"
+        raise AgentSetupError(f"no agent named {name!r} in smolab.toml; known: {known}")
+    missing = [m for m in profile.mcp if m not in settings.mcp_servers]
+    if missing:
+        raise AgentSetupError(
+            f"agent {name!r} names MCP servers that are not configured: {', '.join(missing)}"
+        )
+    update: dict[str, Any] = {"mcp_servers": {m: settings.mcp_servers[m] for m in profile.mcp}}
+    if profile.model and not model_flag:
+        update["model"] = profile.model
+    return settings.model_copy(update=update), profile
+
+
 def _duration(text: str) -> float:
     """Seconds from ``90``, ``90s``, ``15m`` or ``2h``."""
     t = text.strip().lower()
@@ -441,6 +462,12 @@ def run_agent(
     non_interactive: Annotated[
         bool, typer.Option("--non-interactive", help="Never ask; deny what --allow does not permit.")
     ] = False,
+    agent: Annotated[
+        str | None,
+        typer.Option(
+            "--agent", help="A named agent from smolab.toml ([agents.NAME]); flags given override it."
+        ),
+    ] = None,
 ) -> None:
     """A code-acting agent: each step it writes Python that runs in the sandbox, until it answers."""
     from .agent import AgentOptions, Budget, build, default_run_dir, deny_all, resume_run, run_task
@@ -451,6 +478,14 @@ def run_agent(
     settings = _settings(ctx)
     if (task is None) == (resume is None):
         raise AgentSetupError("give a TASK, or --resume RUN to continue one (not both)")
+    use_skills = True
+    if agent is not None:
+        settings, profile = _with_profile(settings, agent, (ctx.obj or {}).get("model"))
+        max_steps = max_steps if max_steps != 30 else profile.max_steps
+        max_tokens = max_tokens if max_tokens is not None else profile.max_tokens
+        allow = [*profile.allow, *(allow or [])]
+        tools = [*profile.tools, *(tools or [])]
+        use_skills = profile.skills
     options = AgentOptions(
         budget=Budget(
             max_steps=max_steps,
@@ -483,7 +518,8 @@ def run_agent(
     from .skills.guide import Guide
 
     index = open_index(settings)
-    guide = Guide(list(SkillLibrary(store=SkillStore(settings.skills_dir))), evidence=outcomes_from(index))
+    library = SkillLibrary(store=SkillStore(settings.skills_dir))
+    guide = Guide(list(library), evidence=outcomes_from(index)) if use_skills else None
     model = load_model(settings=settings)
     session = build(
         model,

@@ -11,11 +11,12 @@ smolab.toml is read from the path in SMOLAB_CONFIG, else ./smolab.toml, else
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
@@ -56,6 +57,28 @@ class _TomlSource(PydanticBaseSettingsSource):
         return data
 
 
+def save_profile(name: str, profile: AgentProfile, path: Path | None = None) -> Path:
+    """Write ``[agents.NAME]`` into smolab.toml (the one in use, else the home folder's), keeping
+    the rest of the file as it was; the file written."""
+    import tomlkit
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", name):
+        raise ConfigError(f"agent name {name!r}: use letters, digits, '-' and '_' (at most 64)")
+    if path is None:
+        found = find_config_file()
+        home = Path(os.environ["SMOLAB_HOME"]) if os.environ.get("SMOLAB_HOME") else default_home()
+        path = found or home / "smolab.toml"
+    doc = tomlkit.parse(path.read_text()) if path.is_file() else tomlkit.document()
+    agents = doc.get("agents")
+    if agents is None:
+        agents = tomlkit.table(is_super_table=True)
+        doc["agents"] = agents
+    agents[name] = {k: v for k, v in profile.model_dump().items() if v is not None}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(tomlkit.dumps(doc))
+    return path
+
+
 def find_config_file() -> Path | None:
     explicit = os.environ.get("SMOLAB_CONFIG")
     if explicit:
@@ -68,6 +91,21 @@ def find_config_file() -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+class AgentProfile(BaseModel):
+    """A named agent (``[agents.NAME]`` in smolab.toml): what `smolab run --agent NAME` and the
+    web app's agent builder start."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field("", description="model name (empty: the default model)")
+    tools: list[str] = Field(default_factory=list, description="the user's tools: tools.py files or modules")
+    mcp: list[str] = Field(default_factory=list, description="names of mcp_servers to connect")
+    skills: bool = Field(True, description="tell the instruction skills chosen for each task")
+    allow: list[str] = Field(default_factory=list, description="actions allowed without asking")
+    max_steps: int = Field(30, ge=1, le=500)
+    max_tokens: int | None = Field(None, ge=1)
 
 
 class Settings(BaseSettings):
@@ -118,6 +156,9 @@ class Settings(BaseSettings):
     )
     hub_token: str = Field("", description="your hub API token (from `smolab hub token`)")
     hub_db: str = Field("", description="the hub's database URL (`smolab hub serve`); default SQLite in home")
+    agents: dict[str, AgentProfile] = Field(
+        default_factory=dict, description="named agents: name -> model, tools, mcp, skills, allow, budgets"
+    )
 
     @field_validator("allow", "tools", mode="before")
     @classmethod
