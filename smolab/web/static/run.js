@@ -147,7 +147,7 @@ function connect() {
     if (seen.has(msg.lastEventId)) return;  // never twice, whatever the reconnects
     seen.add(msg.lastEventId);
     const ev = JSON.parse(msg.data);
-    window.smolabArrivals.push([Number(msg.lastEventId), Date.now() / 1000 - ev.time]);
+    window.smolabArrivals.push([Number(msg.lastEventId), Date.now() / 1000 - ev.time, ev.time]);
     const li = render(ev);
     li.dataset.line = msg.lastEventId;
     placeOf(ev).append(li);
