@@ -369,3 +369,18 @@ def test_the_runs_skills_and_agents_pages(settings, page):
         page.click("#builder button")
         assert "Saved agent quick" in page.inner_text("main")
         shot(page, "agents")
+
+
+def test_a_named_agent_that_does_not_exist_is_one_line(tmp_path):
+    from .conftest import run_cli
+
+    home = {"SMOLAB_HOME": str(tmp_path / "home")}
+    r = run_cli("run", "--agent", "nope", "give 1 + 1", "--non-interactive", env=home)
+    assert r.returncode != 0 and "no agent named 'nope'" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    (tmp_path / "home").mkdir(exist_ok=True)
+    (tmp_path / "home" / "smolab.toml").write_text('[agents.broken]\nmcp = ["absent"]\n')
+    r = run_cli("run", "--agent", "broken", "give 1 + 1", "--non-interactive", env=home)
+    assert r.returncode != 0 and "not configured: absent" in r.stderr
+    r = run_cli("serve", "--host", "0.0.0.0", env=home)
+    assert r.returncode != 0 and "--public" in r.stderr and len(r.stderr.strip().splitlines()) == 1
