@@ -384,3 +384,27 @@ def test_a_named_agent_that_does_not_exist_is_one_line(tmp_path):
     assert r.returncode != 0 and "not configured: absent" in r.stderr
     r = run_cli("serve", "--host", "0.0.0.0", env=home)
     assert r.returncode != 0 and "--public" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_paper_uploaded_in_the_page_is_reproduced_and_its_artifacts_are_served(settings):
+    """The reproduce path from the page, with the scripted author: upload, run, report, diagrams."""
+    from .scripted_author import PAPER_TEX, Author, author_model
+    from .test_skills import METHODS
+
+    swish = (METHODS / "activation.py").read_text()
+    reference = "import torch\n\n\ndef reference(x):\n    return x * torch.sigmoid(x)\n"
+    model = author_model(Author(contribution="activation", method=swish, reference=reference))
+    with serve_web(settings, model) as url, client(url) as c:
+        upload = {"paper": ("swish.tex", PAPER_TEX.encode())}
+        r = c.post("/runs/reproduce", files=upload, data={"repair_rounds": "0"})
+        assert r.status_code == 303, r.text
+        run_id = r.headers["location"].split("/")[-1]
+        state = wait_status(c, run_id, timeout=300)
+        assert state["summary"]["status"] == "done", state
+        page = c.get(f"/runs/{run_id}").text
+        for name in ("report", "digest", "architecture", "method.py", "tests/test_fidelity.py"):
+            assert name in page, name
+        assert "```mermaid" in c.get(f"/runs/{run_id}/doc/architecture").text.replace("&#96;", "`")
+        stream = c.get(f"/api/runs/{run_id}/events").text
+        assert '"type": "skill_used"' in stream.replace('":"', '": "') and "event: end" in stream
+        assert [r["id"] for r in c.get("/api/runs").json()] == [run_id]

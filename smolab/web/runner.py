@@ -14,6 +14,7 @@ from ..agent import AgentOptions, Budget, build, run_task
 from ..agent.policy import parse_allow
 from ..config import Settings
 from ..models import ChatModel
+from ..paper.arxiv import ArxivClient
 from ..reproduce import Options, reproduce
 from ..reproduce.rundir import RunDir
 from ..runs import RunIndex, RunRef, link, new_run_id
@@ -117,6 +118,7 @@ class WebRuns:
         self.index.update(ref)
         options = Options(
             repair_rounds=repair_rounds,
+            arxiv=ArxivClient.from_settings(self.settings),
             store=SkillStore(self.settings.skills_dir),
             evidence=outcomes_from(self.index),
         )
