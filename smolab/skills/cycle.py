@@ -69,12 +69,10 @@ def _recorded(
     version: str | None,
     cases: Callable[[Proposal], list[str]],
 ) -> dict[str, Score]:
-    """The recorded score of each of the proposal's cases whose run used the skill at
+    """The recorded score of each of the proposal's cases that has a run which used the skill at
     ``version`` (any run, for a skill still to be created), by case."""
     out: dict[str, Score] = {}
-    for e in evidence:
-        if e.run not in proposal.runs:
-            continue
+    for e in evidence:  # any recorded run of a case at the current version, not only the proposal's
         used = {s.name: s.version for s in e.skills}
         if version is not None and used.get(proposal.skill) != version:
             continue
