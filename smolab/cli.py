@@ -471,7 +471,7 @@ def run_agent(
 ) -> None:
     """A code-acting agent: each step it writes Python that runs in the sandbox, until it answers."""
     from .agent import AgentOptions, Budget, build, default_run_dir, deny_all, resume_run, run_task
-    from .agent.build import check_setup
+    from .agent.build import BUILTIN_TOOLS, check_setup
     from .agent.errors import AgentSetupError, RunNotFoundError
     from .models import load_model
 
@@ -479,6 +479,7 @@ def run_agent(
     if (task is None) == (resume is None):
         raise AgentSetupError("give a TASK, or --resume RUN to continue one (not both)")
     use_skills = True
+    builtin: list[str] = list(BUILTIN_TOOLS)
     if agent is not None:
         settings, profile = _with_profile(settings, agent, (ctx.obj or {}).get("model"))
         max_steps = max_steps if max_steps != 30 else profile.max_steps
@@ -486,6 +487,7 @@ def run_agent(
         allow = [*profile.allow, *(allow or [])]
         tools = [*profile.tools, *(tools or [])]
         use_skills = profile.skills
+        builtin = profile.builtin
     options = AgentOptions(
         budget=Budget(
             max_steps=max_steps,
@@ -533,6 +535,7 @@ def run_agent(
         extra_tools=tools,
         on_event=_show_event,
         guide=guide,
+        builtin=builtin,
     )
     err.print(f"[dim]run {target} · workspace {workspace.resolve()} · {model.name}[/dim]", highlight=False)
     from .runs import RunRef, link

@@ -100,6 +100,10 @@ class AgentProfile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str = Field("", description="model name (empty: the default model)")
+    builtin: list[str] = Field(
+        default_factory=lambda: ["files", "shell", "jobs", "research"],
+        description="built-in tool groups: files, shell, jobs, research",
+    )
     tools: list[str] = Field(default_factory=list, description="the user's tools: tools.py files or modules")
     mcp: list[str] = Field(default_factory=list, description="names of mcp_servers to connect")
     skills: bool = Field(True, description="tell the instruction skills chosen for each task")

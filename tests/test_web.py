@@ -247,6 +247,7 @@ def test_an_agent_composed_in_the_page_is_saved_for_the_command_line(settings, t
                 "model": "qwen2.5-coder-0.5b",
                 "allow": ["network"],
                 "skills": "on",
+                "builtin": ["files"],
                 "max_steps": "12",
             },
         )
@@ -256,6 +257,8 @@ def test_an_agent_composed_in_the_page_is_saved_for_the_command_line(settings, t
         r = c.post("/runs/agent", data={"task": "give 41 + 1", "profile": "csv-helper"})
         run_id = r.headers["location"].split("/")[-1]
         assert wait_status(c, run_id)["summary"]["status"] == "done"
+        system = next(ln for ln in c.get(f"/api/runs/{run_id}/events").text.splitlines() if '"context"' in ln)
+        assert "read_file" in system and "start_job" not in system and "fetch_page" not in system
     saved = (settings.home / "smolab.toml").read_text()
     assert (
         "[agents.csv-helper]" in saved

@@ -6,7 +6,7 @@ import contextlib
 import queue
 import shutil
 import threading
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Collection, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,10 @@ def price_of(model: ChatModel) -> Callable[[Usage], float] | None:
     return free
 
 
+BUILTIN_TOOLS = ("files", "shell", "jobs", "research")
+"""The built-in tools by group: file tools, shell and packages, background jobs, web research."""
+
+
 def build(
     model: ChatModel,
     settings: Settings,
@@ -88,8 +92,14 @@ def build(
     on_event: StepObserver | None = None,
     mcp: bool = True,
     guide: Guide | None = None,
+    builtin: Collection[str] = BUILTIN_TOOLS,
 ) -> Session:
-    """A new run when ``task`` is given (``run_dir`` must not exist), else the run at ``run_dir``."""
+    """A new run when ``task`` is given (``run_dir`` must not exist), else the run at ``run_dir``.
+    ``builtin``: the groups of built-in tools it gets (files, shell, jobs, research)."""
+    unknown = set(builtin) - set(BUILTIN_TOOLS)
+    if unknown:
+        groups = ", ".join(BUILTIN_TOOLS)
+        raise AgentSetupError(f"unknown tool group(s) {', '.join(sorted(unknown))}; use {groups}")
     options = options or AgentOptions()
     try:
         allowed = parse_allow([*settings.allow, *(allow or [])])
@@ -123,22 +133,26 @@ def build(
     closers: list[Callable[[], None]] = []
     try:
         toolbox = Toolbox()
-        toolbox.extend(file_tools(Workspace(workspace)))
-        shells = Shells(workspace, limits, isolation)
-        closers.append(shells.close)
-        toolbox.extend(shell_tools(shells))
-        jobs = Jobs(workspace, limits, isolation)
-        closers.append(jobs.close)
+        if "files" in builtin:
+            toolbox.extend(file_tools(Workspace(workspace)))
+        if "shell" in builtin:
+            shells = Shells(workspace, limits, isolation)
+            closers.append(shells.close)
+            toolbox.extend(shell_tools(shells))
+        if "jobs" in builtin:
+            jobs = Jobs(workspace, limits, isolation)
+            closers.append(jobs.close)
 
-        def minutes_left() -> float | None:
-            if budget.max_seconds is None:
-                return None
-            return max(0.0, (budget.max_seconds - session.agent.spend.seconds) / 60)
+            def minutes_left() -> float | None:
+                if budget.max_seconds is None:
+                    return None
+                return max(0.0, (budget.max_seconds - session.agent.spend.seconds) / 60)
 
-        toolbox.extend(job_tools(jobs, minutes_left))
-        web = Web(Endpoints(settings.arxiv_api_url, settings.hf_url, settings.github_api_url))
-        closers.append(web.close)
-        toolbox.extend(web_tools(web))
+            toolbox.extend(job_tools(jobs, minutes_left))
+        if "research" in builtin:
+            web = Web(Endpoints(settings.arxiv_api_url, settings.hf_url, settings.github_api_url))
+            closers.append(web.close)
+            toolbox.extend(web_tools(web))
         for spec in [*settings.tools, *(extra_tools or [])]:
             try:
                 toolbox.extend(load_user_tools(spec))

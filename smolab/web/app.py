@@ -23,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
+from ..agent.build import BUILTIN_TOOLS
 from ..agent.policy import KIND_HELP, KINDS
 from ..config import AgentProfile, Settings, save_profile
 from ..errors import SmolabError
@@ -77,6 +78,7 @@ def create_app(settings: Settings, models: Models, token: str | None = None) -> 
     token = token or secrets.token_urlsafe(24)
     index = RunIndex(settings.home / "runs.db", settings.runs_dir)
     web = Web(settings, WebRuns(settings, models, index), index, token)
+
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
@@ -108,7 +110,8 @@ def create_app(settings: Settings, models: Models, token: str | None = None) -> 
 
     def start_context() -> dict[str, Any]:
         names = [DEFAULT_MODEL, *(n for n in REGISTRY if n != DEFAULT_MODEL)]
-        return {"models": names, "kinds": [(k, KIND_HELP[k]) for k in KINDS], "profiles": settings.agents}
+        kinds = [(k, KIND_HELP[k]) for k in KINDS]
+        return {"models": names, "kinds": kinds, "profiles": settings.agents, "groups": BUILTIN_TOOLS}
 
     # -- pages ---------------------------------------------------------------------------
 
@@ -265,6 +268,7 @@ def create_app(settings: Settings, models: Models, token: str | None = None) -> 
             if "skills_shown" in form
             else (base.skills if base else True),
             tools=list(base.tools) if base else [],
+            builtin=list(base.builtin) if base else list(BUILTIN_TOOLS),
         )
         if not task:
             return problem(request, 422, "give the agent a task, in words", task=task)
@@ -281,6 +285,7 @@ def create_app(settings: Settings, models: Models, token: str | None = None) -> 
         try:
             profile = AgentProfile(
                 model=str(form.get("model", "")),
+                builtin=[str(g) for g in form.getlist("builtin")],
                 tools=[t.strip() for t in str(form.get("tools", "")).split(",") if t.strip()],
                 mcp=[str(m) for m in form.getlist("mcp")],
                 skills=form.get("skills") == "on",

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..agent import AgentOptions, Budget, build, run_task
+from ..agent.build import BUILTIN_TOOLS
 from ..agent.policy import parse_allow
 from ..config import Settings
 from ..models import ChatModel
@@ -48,6 +49,7 @@ class AgentRequest:
     allow: list[str] = field(default_factory=list)
     skills: bool = True
     tools: list[str] = field(default_factory=list)
+    builtin: list[str] = field(default_factory=lambda: list(BUILTIN_TOOLS))
 
 
 class WebRuns:
@@ -103,6 +105,7 @@ class WebRuns:
             allow=sorted(allowed),
             extra_tools=req.tools,
             guide=guide,
+            builtin=req.builtin,
         )
         live = Live(run_id, "agent", folder, approver=approver, allow=session.agent.policy.allow)
         self.index.update(RunRef(run_id, folder))
