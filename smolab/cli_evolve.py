@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -109,17 +109,22 @@ def skills_evolve(
         most_proposals=most,
         on_proposal=lambda p: err.print(f"[dim]proposal: {p.action} {p.skill}[/dim]", highlight=False),
     )
+    show_outcomes(outcomes, published="published r{} (untrusted)")
+
+
+def show_outcomes(outcomes: list[Any], published: str = "published r{}") -> None:
+    """The proposals of an evolution cycle, their validation and what became of them."""
     table = Table(title="skill evolution")
     for col in ("action", "skill", "why", "replayed", "tests now → candidate", "result"):
         table.add_column(col)
     for o in outcomes:
         p, c = o.proposal, o.comparison
         if c is None:
-            replayed, tests, result = "-", "-", "proposed"
+            replayed, tests, result = "-", "-", "proposed (not replayed)"
         else:
             now, new = c.totals(c.current), c.totals(c.candidate)
             replayed, tests = str(len(c.cases)), f"{now['tests']} → {new['tests']}"
-            result = f"published r{o.published} (untrusted)" if o.published else "refused: worse"
+            result = published.format(o.published) if o.published else "refused: worse"
         table.add_row(p.action, p.skill, p.reason[:70], replayed, tests, result)
     Console().print(table)
     if not outcomes:

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from .cli_skills import skills_app
 from .config import Settings, load_settings
@@ -82,6 +81,7 @@ def hub_evolve(
     db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
 ) -> None:
     """Evolve the group's skills from its members' evidence; publish what validation finds not worse."""
+    from .cli_evolve import show_outcomes
     from .hub.evolve import evolve_group
     from .models import Message, load_model
     from .reproduce import Options, reproduce
@@ -103,25 +103,7 @@ def hub_evolve(
     outcomes = evolve_group(
         hub, group, model_phrase(ask), replayer, papers, most_cases=replay, most_proposals=most
     )
-    _table(outcomes)
-
-
-def _table(outcomes) -> None:  # type: ignore[no-untyped-def]
-    table = Table(title="skill evolution")
-    for col in ("action", "skill", "why", "replayed", "tests now → candidate", "result"):
-        table.add_column(col)
-    for o in outcomes:
-        p, c = o.proposal, o.comparison
-        if c is None:
-            replayed, tests, result = "-", "-", "proposed (no case to replay)"
-        else:
-            now, new = c.totals(c.current), c.totals(c.candidate)
-            replayed, tests = str(len(c.cases)), f"{now['tests']} → {new['tests']}"
-            result = f"published r{o.published}" if o.published else "refused: worse"
-        table.add_row(p.action, p.skill, p.reason[:70], replayed, tests, result)
-    Console().print(table)
-    if not outcomes:
-        Console().print("No proposal: no error or fix recurred across runs of a skill.")
+    show_outcomes(outcomes)
 
 
 def _client(settings: Settings, hub: str | None):  # type: ignore[no-untyped-def]

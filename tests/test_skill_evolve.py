@@ -259,3 +259,61 @@ def test_a_recorded_run_of_the_current_version_is_not_replayed_again(tmp_path):
     assert replayed == [True, True]  # only the candidate ran; the current version's runs are on record
     assert out.comparison is not None and out.comparison.totals(out.comparison.current)["tests"] == 8
     assert out.comparison.totals(out.comparison.current)["checks_failing"] == 2 and out.published == 1
+
+
+def fake_run(folder: Path, skill: str, error: str, status: str = "unverified") -> Path:
+    """A finished reproduce run's folder, as read_run reads it."""
+    steps = folder / ".smolab" / "steps"
+    steps.mkdir(parents=True)
+    failure = {"check": "main", "file": "method.py", "error": error}
+    records = {
+        "verify__0": {
+            "checks": [{"name": "main", "ok": False}],
+            "failures": [failure],
+            "tests_passed": 1,
+            "tests_total": 6,
+        },
+        "plan__kind": {"kind": "layer"},
+    }
+    for key, result in records.items():
+        (steps / f"{key}.json").write_text(json.dumps({"key": key, "result": result}))
+    events = [
+        {"type": "run_started", "kind": "reproduce", "id": folder.name, "task": f"/papers/{folder.name}.pdf"},
+        {"type": "skill_used", "name": skill, "version": "1"},
+        {"type": "run_ended", "status": status},
+    ]
+    (steps.parent / "trajectory.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    return folder
+
+
+@pytest.mark.slow
+def test_skills_evolve_from_the_command_line(tmp_path):
+    """`smolab skills evolve` with the smallest embedded model phrasing: proposals shown, nothing
+    installed without a replay; no runs is one line."""
+    from .conftest import run_cli
+
+    error = "RuntimeError: mat1 and mat2 shapes cannot be multiplied (4x8 and 16x2)"
+    for name in ("p1", "p2"):
+        fake_run(tmp_path / "runs" / name, "blueprint-layer", error)
+    home = {"SMOLAB_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
+    r = run_cli(
+        "--model",
+        "smollm2-135m",
+        "skills",
+        "evolve",
+        "--runs",
+        str(tmp_path / "runs"),
+        "--replay",
+        "0",
+        env=home,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "proposal: refine blueprint-layer" in r.stderr and "not replayed" in r.stdout
+    assert not (tmp_path / "home" / "skills").exists() or not any((tmp_path / "home" / "skills").iterdir())
+    (tmp_path / "empty").mkdir()
+    r = run_cli("skills", "evolve", "--runs", str(tmp_path / "empty"), env=home)
+    assert (
+        r.returncode != 0
+        and "no finished reproduce run" in r.stderr
+        and len(r.stderr.strip().splitlines()) == 1
+    )
