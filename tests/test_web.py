@@ -323,7 +323,16 @@ def test_a_run_started_in_the_page_is_watched_answered_and_survives_a_reload(set
 
 @browser_only
 def test_the_artifacts_and_diagrams_are_drawn(settings, page):
-    finished_reproduce_run(settings)
+    repo = finished_reproduce_run(settings)
+    critique = {
+        "file": "method.py",
+        "function": "forward",
+        "severity": "medium",
+        "problem": "<b>no dropout</b>",
+    }
+    (repo / ".smolab" / "judge.json").write_text(
+        __import__("json").dumps({"score": 4, "critiques": [critique]})
+    )
     with serve_web(settings) as url:
         page.goto(f"{url}/?token={TOKEN}")
         page.click("text=20261207-000000-gated-block")
@@ -342,6 +351,10 @@ def test_the_artifacts_and_diagrams_are_drawn(settings, page):
         assert (
             page.locator("#doc strong").inner_text() == "agrees" and page.locator("#doc table").count() == 1
         )
+        page.go_back()
+        page.click("a:has-text('judge')")
+        assert "score 4 / 5" in page.inner_text("#doc") and page.locator("#doc td").count() == 4
+        assert page.locator("#doc b").count() == 0  # the model's words are text, never markup
         page.go_back()
         page.click("#files a:has-text('method.py')")
         page.wait_for_selector("#code.hljs")
@@ -411,3 +424,36 @@ def test_a_paper_uploaded_in_the_page_is_reproduced_and_its_artifacts_are_served
         stream = c.get(f"/api/runs/{run_id}/events").text
         assert '"type": "skill_used"' in stream.replace('":"', '": "') and "event: end" in stream
         assert [r["id"] for r in c.get("/api/runs").json()] == [run_id]
+
+
+def test_a_finished_reproduce_run_is_judged_from_the_page(settings):
+    import json
+
+    from smolab.models import ChatDefaults, ChatModel, ScriptedBackend
+    from smolab.paper import Paper
+
+    repo = finished_reproduce_run(settings)
+    paper = Paper(title="Gated blocks", abstract="A gated residual block: y = x + alpha W x.")
+    (repo / ".smolab" / "paper.json").write_text(paper.model_dump_json())
+    critique = {
+        "file": "method.py",
+        "function": "forward",
+        "severity": "medium",
+        "problem": "no dropout on h",
+    }
+    judge = ChatModel(
+        ScriptedBackend(fallback=json.dumps({"critiques": [critique], "score": 4})), ChatDefaults()
+    )
+    with serve_web(settings, judge) as url, client(url) as c:
+        run = "/runs/20261207-000000-gated-block"
+        assert "Judge against the paper" in c.get(run).text
+        r = c.post(f"{run}/judge", data={"model": "x"})
+        assert r.status_code == 303 and "judging=1" in r.headers["location"]
+        deadline = time.monotonic() + 30
+        while not (repo / ".smolab" / "judge.json").exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        verdict = json.loads((repo / ".smolab" / "judge.json").read_text())
+        assert verdict["score"] == 4 and verdict["critiques"][0]["problem"] == "no dropout on h"
+        assert "/doc/judge" in c.get(run).text and "Judge again" in c.get(run).text
+        assert c.post("/runs/no-such-run/judge").status_code == 404

@@ -134,7 +134,7 @@ def create_app(settings: Settings, models: Models, token: str | None = None) -> 
         return page(request, "start.html", error="", form={}, **start_context())
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse)
-    def run_page(request: Request, run_id: str) -> HTMLResponse:
+    def run_page(request: Request, run_id: str, judging: int = 0) -> HTMLResponse:
         ref = ref_of(run_id)
         summary = index.update(ref)
         root = artifacts.root_of(ref)
@@ -149,6 +149,8 @@ def create_app(settings: Settings, models: Models, token: str | None = None) -> 
             docs=docs,
             live=live,
             kinds=KINDS,
+            judging=bool(judging) and "judge" not in docs,
+            models=start_context()["models"],
         )
 
     @app.get("/runs/{run_id}/files/{path:path}", response_class=HTMLResponse)
@@ -249,6 +251,16 @@ def create_app(settings: Settings, models: Models, token: str | None = None) -> 
         except SmolabError as err:
             return problem(request, 422, str(err), **form)
         return RedirectResponse(f"/runs/{run_id}", status_code=303)
+
+    @app.post("/runs/{run_id}/judge")
+    async def judge(request: Request, run_id: str) -> Response:
+        """Judge a finished reproduce run against its paper; the page links the critiques."""
+        ref = ref_of(run_id)
+        form = await request.form()
+        if ref.kind() != "reproduce" or not (ref.folder / "paper.json").is_file():
+            raise HTTPException(409, "only a reproduce run that read its paper can be judged")
+        web.runs.start_judge(ref, str(form.get("model") or DEFAULT_MODEL))
+        return RedirectResponse(f"/runs/{ref.id}?judging=1", status_code=303)
 
     @app.post("/runs/agent")
     async def start_agent(request: Request) -> Response:

@@ -4,6 +4,7 @@ see the same runs. Models are loaded once per name and shared (each run takes it
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,10 +16,12 @@ from ..agent.build import BUILTIN_TOOLS
 from ..agent.policy import parse_allow
 from ..config import Settings
 from ..models import ChatModel
+from ..paper import Paper
 from ..paper.arxiv import ArxivClient
 from ..reproduce import Options, reproduce
+from ..reproduce.judge import Judge
 from ..reproduce.rundir import RunDir
-from ..runs import RunIndex, RunRef, link, new_run_id
+from ..runs import RunIndex, RunRef, link, new_run_id, write_atomic
 from ..skills import SkillLibrary, SkillStore
 from ..skills.evidence import outcomes_from
 from ..skills.guide import Guide
@@ -75,7 +78,8 @@ class WebRuns:
             except Exception as err:  # the trajectory has the error; the page shows its line
                 live.error = str(err) or type(err).__name__
             finally:
-                self.index.update(RunRef(live.id, live.folder))
+                if live.kind != "judge":
+                    self.index.update(RunRef(live.id, live.folder))
 
         live.thread = threading.Thread(target=run, name=f"run-{live.id}", daemon=True)
         with self._lock:
@@ -129,6 +133,27 @@ class WebRuns:
         index = self.index
         self._start(live, lambda: reproduce(paper, out, model, resume=True, options=options, index=index))
         return ref.id
+
+    def start_judge(self, ref: RunRef, model_name: str) -> None:
+        """Judge a reproduce run's repository against its paper in the background; the
+        critiques go to ``.smolab/judge.json``, which the run's page links."""
+        meta = ref.folder
+        paper = Paper.model_validate_json((meta / "paper.json").read_text())
+        model = self.models(model_name)
+        live = Live(f"judge:{ref.id}", "judge", meta)
+
+        def work() -> None:
+            verdict = Judge(model).judge(meta.parent, paper, str(ref.info().get("paper", "")))
+            data = {
+                "score": verdict.score,
+                "scores": verdict.scores,
+                "critiques": [c.model_dump() for c in verdict.critiques],
+                "prompt_tokens": verdict.prompt_tokens,
+                "consistent": verdict.consistent,
+            }
+            write_atomic(meta / "judge.json", json.dumps(data, indent=1))
+
+        self._start(live, work)
 
     def stop_all(self) -> None:
         with self._lock:

@@ -4,9 +4,22 @@
 const target = document.getElementById("doc");
 const text = document.getElementById("source").value;
 if (target.dataset.name === "judge") {
+  // The model's words go in as text, never as markup.
   const verdict = JSON.parse(text);
-  const rows = (verdict.critiques || []).map((c) => `<tr><td>${c.severity}</td><td>${c.file}</td><td>${c.function}</td><td>${c.problem}</td></tr>`).join("");
-  target.innerHTML = DOMPurify.sanitize(`<p>score ${verdict.score} / 5</p><table><tr><th>severity</th><th>file</th><th>function</th><th>problem</th></tr>${rows}</table>`);
+  const score = document.createElement("p");
+  score.textContent = `score ${verdict.score} / 5`;
+  const table = document.createElement("table");
+  const head = table.insertRow();
+  for (const h of ["severity", "file", "function", "problem"]) {
+    const th = document.createElement("th");
+    th.textContent = h;
+    head.append(th);
+  }
+  for (const c of verdict.critiques || []) {
+    const row = table.insertRow();
+    for (const v of [c.severity, c.file, c.function, c.problem]) row.insertCell().textContent = v;
+  }
+  target.append(score, table);
 } else {
   target.innerHTML = DOMPurify.sanitize(marked.parse(text));
   const blocks = target.querySelectorAll("pre code.language-mermaid");
