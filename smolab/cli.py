@@ -25,6 +25,7 @@ from . import (
     cli_evolve,  # noqa: F401  (adds `skills evolve` to skills_app)
 )
 from .cli_hub import hub_app
+from .cli_mcp import mcp_app
 from .cli_runs import open_index, runs_app
 from .cli_serve import serve
 from .cli_skills import skills_app
@@ -46,6 +47,7 @@ sandbox_app = typer.Typer(help="Run code in an isolated sandbox (the same one ge
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(skills_app, name="skills")
 app.add_typer(hub_app, name="hub")
+app.add_typer(mcp_app, name="mcp")
 app.command("serve")(serve)
 app.add_typer(runs_app, name="runs")
 

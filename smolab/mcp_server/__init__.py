@@ -1,0 +1,1 @@
+"""smolab as an MCP server: its abilities as tools for other agents."""
