@@ -33,6 +33,7 @@ from ..runs.events import (
     StepStarted,
     ToolCalled,
 )
+from ..runs.tracing import trace_run
 from ..sandbox import ProcessSandbox
 from ..skills.guide import Guide, told
 from .checks import BUILT_IN, Ending, FinalCheck, Snapshot, run_checks, snapshot
@@ -145,7 +146,7 @@ class Agent:
         self.price = price
         # Model calls become events too (without their text: the step events hold it).
         self.meter = Meter(run.trajectory, keep_text=False, price=price)
-        self._detach = [self.model.observe(self.meter)]
+        self._detach = [self.model.observe(self.meter), trace_run(run.trajectory)]
         if on_event is not None:
             self._detach.append(run.trajectory.listen(on_event))
         self.memory = Memory()

@@ -31,6 +31,7 @@ from ..runs.events import (
     StageFinished,
     StageStarted,
 )
+from ..runs.tracing import trace_run
 from ..skills import Skill, SkillLibrary
 from ..skills.evidence import read_run
 from ..skills.guide import Guide, no_evidence, told
@@ -613,6 +614,7 @@ def reproduce(
     """Turn ``paper`` into a repository in ``out``; the report's summary. The run's events go
     to ``out/.smolab/trajectory.jsonl``; ``index`` (when given) lists the run as it goes."""
     run = RunDir.open(out, paper, model.name, resume=resume, force=force)
+    untrace = trace_run(run.trajectory)  # spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set
     ref = run.ref()
     if index is not None:
         link(index.runs_dir, ref.id, run.meta)
@@ -651,5 +653,6 @@ def reproduce(
         return summary
     finally:
         pipeline.close()
+        untrace()
         if index is not None:
             index.update(ref)
