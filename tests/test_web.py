@@ -128,6 +128,8 @@ def test_a_bad_upload_gets_one_clear_line_and_keeps_the_form(settings, monkeypat
         assert r.status_code == 422 and "give a paper" in r.text
         r = c.post("/runs/agent", data={"task": "  "})
         assert r.status_code == 422 and "give the agent a task" in r.text
+        r = c.post("/runs/agent", data={"task": "x", "max_steps": "lots"})
+        assert r.status_code == 422 and "max steps: give a whole number" in r.text
         r = c.post("/runs/agent", data={"task": "x", "allow": "everything"})
         assert r.status_code == 422 and "unknown approval kind" in r.text
         assert c.get("/api/runs").json() == []  # nothing started, nothing half-made

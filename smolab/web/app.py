@@ -268,20 +268,10 @@ def create_app(settings: Settings, models: Models, token: str | None = None) -> 
         task = str(form.get("task", "")).strip()
         profile = str(form.get("profile", ""))
         base = settings.agents.get(profile) if profile else None
-        req = AgentRequest(
-            task=task,
-            model=str(form.get("model") or (base.model if base and base.model else DEFAULT_MODEL)),
-            max_steps=int(str(form.get("max_steps") or (base.max_steps if base else 20))),
-            max_tokens=int(str(form["max_tokens"]))
-            if form.get("max_tokens")
-            else (base.max_tokens if base else None),
-            allow=[str(k) for k in form.getlist("allow")] or (list(base.allow) if base else []),
-            skills=(form.get("skills") == "on")
-            if "skills_shown" in form
-            else (base.skills if base else True),
-            tools=list(base.tools) if base else [],
-            builtin=list(base.builtin) if base else list(BUILTIN_TOOLS),
-        )
+        try:
+            req = agent_request(form, task, base)
+        except ValueError as err:
+            return problem(request, 422, str(err), task=task)
         if not task:
             return problem(request, 422, "give the agent a task, in words", task=task)
         try:
@@ -391,6 +381,31 @@ def create_app(settings: Settings, models: Models, token: str | None = None) -> 
         return JSONResponse({"ok": True, "allow": sorted(live.allow)})
 
     return app
+
+
+def whole(form: Any, key: str, default: int | None) -> int | None:
+    """A whole number from the form, ``default`` when it is left empty."""
+    raw = str(form.get(key) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{key.replace('_', ' ')}: give a whole number above 0, not {raw!r}")
+    return int(raw)
+
+
+def agent_request(form: Any, task: str, base: AgentProfile | None) -> AgentRequest:
+    """The agent run the start form (or the agents page's "try it") asks for: a saved agent's
+    settings where the form leaves a field out."""
+    return AgentRequest(
+        task=task,
+        model=str(form.get("model") or (base.model if base and base.model else DEFAULT_MODEL)),
+        max_steps=whole(form, "max_steps", base.max_steps if base else 20) or 20,
+        max_tokens=whole(form, "max_tokens", base.max_tokens if base else None),
+        allow=[str(k) for k in form.getlist("allow")] or (list(base.allow) if base else []),
+        skills=(form.get("skills") == "on") if "skills_shown" in form else (base.skills if base else True),
+        tools=list(base.tools) if base else [],
+        builtin=list(base.builtin) if base else list(BUILTIN_TOOLS),
+    )
 
 
 def readable_pdf(data: bytes) -> bool:
