@@ -121,7 +121,7 @@ def test_a_bad_upload_gets_one_clear_line_and_keeps_the_form(settings, monkeypat
         assert "<option selected>qwen2.5-coder-0.5b</option>" in r.text  # what was chosen stays
         r = c.post("/runs/reproduce", files={"paper": ("notes.docx", b"x")})
         assert r.status_code == 422 and "give a .pdf, a .tex" in r.text
-        monkeypatch.setattr("smolab.web.app.MOST_UPLOAD", 1000)
+        monkeypatch.setattr("smolab.web.actions.MOST_UPLOAD", 1000)
         r = c.post("/runs/reproduce", files={"paper": ("big.pdf", b"%PDF" + b"\0" * 5000)})
         assert r.status_code == 413 and "over" in r.text
         r = c.post("/runs/reproduce", data={"arxiv": ""})
