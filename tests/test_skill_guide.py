@@ -140,6 +140,21 @@ def test_the_agent_is_told_the_skills_for_its_task_and_records_them(tmp_path):
     assert used and used[0]["name"] == "tabular-data" and "relevance" in used[0]["why"]
 
 
+@pytest.mark.parametrize(
+    ("task", "chosen"),
+    [
+        ("Which key in params.json has the smallest value? Answer with the key.", []),
+        ("Does manifest.json name a licence? Answer yes or no.", []),
+        ("Save the summary of the run as report.md", ["write-files"]),
+        ("write notes.txt listing the three file names in the folder", ["write-files"]),
+    ],
+)
+def test_a_question_about_a_file_is_not_a_task_of_writing_one(task, chosen):
+    """A file's name in a question (``params.json``) is no reason to tell how to write files."""
+    got = [c.skill.name for c in Guide(list(SkillLibrary())).choose("agent", task, most=1)]
+    assert got == chosen
+
+
 def test_a_task_no_skill_fits_gets_the_plain_prompt(tmp_path):
     session, backend, _ = make(
         tmp_path,
