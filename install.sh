@@ -27,6 +27,21 @@ if ! command -v bwrap >/dev/null 2>&1; then
   fi
 fi
 
+# Debian packages the tests use, installed with apt when this runs as root or with sudo;
+# otherwise a warning says which tests will be skipped.
+apt_install() {  # apt_install "what it is for" PACKAGE...
+  local why=$1
+  shift
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get install -y -q --no-install-recommends "$@" >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "$@" >/dev/null; }
+  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    sudo apt-get install -y -q --no-install-recommends "$@" >/dev/null || true
+  else
+    echo "warning: install $* with your package manager; $why will be skipped" >&2
+  fi
+}
+
 # pdfLaTeX and the publishers' document classes: the PDF reader's tests compile one paper in
 # the templates papers are written in (IEEE, LNCS, REVTeX, Elsevier, amsart, KOMA, memoir).
 # texlive-science and -latex-extra: the algorithm packages (algorithmic, algpseudocode,
@@ -34,42 +49,20 @@ fi
 if ! command -v pdflatex >/dev/null 2>&1 || ! kpsewhich IEEEtran.cls >/dev/null 2>&1 \
    || ! kpsewhich algorithm2e.sty >/dev/null 2>&1 || ! kpsewhich ifoddpage.sty >/dev/null 2>&1; then
   echo "==> installing pdfLaTeX (for the paper reader's tests)"
-  TEX=(texlive-latex-base texlive-latex-recommended texlive-fonts-recommended texlive-publishers
-       texlive-science texlive-latex-extra)
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get install -y -q --no-install-recommends "${TEX[@]}" >/dev/null 2>&1 \
-      || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${TEX[@]}" >/dev/null; }
-  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
-    sudo apt-get install -y -q --no-install-recommends "${TEX[@]}" >/dev/null || true
-  else
-    echo "warning: pdflatex not found; the PDF template tests will be skipped" >&2
-  fi
+  apt_install "the PDF template tests" texlive-latex-base texlive-latex-recommended \
+    texlive-fonts-recommended texlive-publishers texlive-science texlive-latex-extra
 fi
 
 # PostgreSQL: the skill hub's tests start a real server (the hub uses SQLite unless given a URL).
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
   echo "==> installing PostgreSQL (for the skill hub's tests)"
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get install -y -q --no-install-recommends postgresql >/dev/null 2>&1 \
-      || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends postgresql >/dev/null; }
-  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
-    sudo apt-get install -y -q --no-install-recommends postgresql >/dev/null || true
-  else
-    echo "warning: PostgreSQL not found; the hub's PostgreSQL test will be skipped" >&2
-  fi
+  apt_install "the hub's PostgreSQL test" postgresql
 fi
 
 # Chromium: the web app's end-to-end tests drive it through Playwright.
 if ! command -v chromium >/dev/null 2>&1; then
   echo "==> installing Chromium (for the web app's browser tests)"
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 \
-      || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium >/dev/null; }
-  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
-    sudo apt-get install -y -q --no-install-recommends chromium >/dev/null || true
-  else
-    echo "warning: chromium not found; the web app's browser tests will be skipped" >&2
-  fi
+  apt_install "the web app's browser tests" chromium
 fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv

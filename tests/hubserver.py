@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -30,17 +31,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_hub(db: HubDB, limits: Limits | None = None) -> Iterator[str]:
+def serve_in_thread(app: Any, probe: str, expect: int) -> Iterator[str]:
+    """``app`` under uvicorn on a free loopback port, in a thread, once ``probe`` answers
+    ``expect``; its base URL. It stops when the block ends."""
     port = free_port()
-    config = uvicorn.Config(create_app(db, limits), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
+            if httpx.get(f"{url}{probe}", timeout=1).status_code == expect:
                 break
         time.sleep(0.05)
     try:
@@ -48,6 +50,10 @@ def serve_hub(db: HubDB, limits: Limits | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def serve_hub(db: HubDB, limits: Limits | None = None) -> contextlib.AbstractContextManager[str]:
+    return serve_in_thread(create_app(db, limits), "/v1/health", 200)
 
 
 def postgres_bin() -> Path | None:

@@ -7,13 +7,9 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-
-import httpx
-import uvicorn
 
 from smolab.config import Settings
 from smolab.models import ChatDefaults, ChatModel, ScriptedBackend
@@ -21,7 +17,7 @@ from smolab.models.types import GenerateParams, Message
 from smolab.runs import link
 from smolab.web.app import create_app
 
-from .hubserver import free_port
+from .hubserver import serve_in_thread
 
 TOKEN = "test-token-0123456789"
 
@@ -51,25 +47,9 @@ def scripted_model(delay: float = 0.0) -> ChatModel:
     return ChatModel(ScriptedBackend(fallback=agent_replies(delay)), ChatDefaults(max_tokens=200))
 
 
-@contextlib.contextmanager
-def serve_web(settings: Settings, model: ChatModel | None = None) -> Iterator[str]:
+def serve_web(settings: Settings, model: ChatModel | None = None) -> contextlib.AbstractContextManager[str]:
     model = model or scripted_model()
-    app = create_app(settings, lambda name: model, token=TOKEN)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=1).status_code == 401:
-                break
-        time.sleep(0.05)
-    try:
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    return serve_in_thread(create_app(settings, lambda name: model, token=TOKEN), "/", 401)
 
 
 ARCHITECTURE = """# Architecture

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .library import Skill
-from .select import BM25Ranker, Choice, Outcome, Ranker, rank, tokens
+from .select import BM25Ranker, Choice, Outcome, Ranker, rank, within
 
 FLOORS = {"bm25": 3.0, "minilm": 0.3}
 """The raw relevance a chosen skill needs, per ranker: BM25's score on a handful of skills, or
@@ -53,11 +53,4 @@ def uses(skill: Skill) -> list[str]:
 
 def told(choices: Iterable[Choice], budget: int) -> str:
     """The chosen skills' instructions, each under its name, as many as fit ``budget`` tokens."""
-    parts, used = [], 0
-    for c in choices:
-        part = f"### {c.skill.name}\n{c.skill.body.strip()}"
-        if used + tokens(part) > budget:
-            break
-        parts.append(part)
-        used += tokens(part)
-    return "\n\n".join(parts)
+    return "\n\n".join(within((f"### {c.skill.name}\n{c.skill.body.strip()}" for c in choices), budget))

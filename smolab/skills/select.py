@@ -188,13 +188,17 @@ def tokens(text: str) -> int:
     return math.ceil(len(text) / 4)
 
 
+def within(parts: Iterable[str], budget: int) -> list[str]:
+    """The leading ``parts`` that fit in ``budget`` tokens together."""
+    kept, used = [], 0
+    for part in parts:
+        if used + tokens(part) > budget:
+            break
+        kept.append(part)
+        used += tokens(part)
+    return kept
+
+
 def listing(choices: Sequence[Choice], budget: int) -> str:
     """Names and descriptions, best first, as many as fit in ``budget`` tokens."""
-    lines, used = [], 0
-    for c in choices:
-        line = f"- {c.skill.name}: {c.skill.description}"
-        if used + tokens(line) > budget:
-            break
-        lines.append(line)
-        used += tokens(line)
-    return "\n".join(lines)
+    return "\n".join(within((f"- {c.skill.name}: {c.skill.description}" for c in choices), budget))
