@@ -167,7 +167,7 @@ def main() -> None:
         f"{bt[0]} → {at[0]}",
         f"{bt[1]} → {at[1]}",
         f"{bt[2]} → {at[2]}",
-        f"{bt[3]:,} → {at[3]:,}",
+        f"{bt[3]:,} → {at[3]:,} ({at[3] / max(1, bt[3]):.2f}×)",
         f"passed {bt[4]} → {at[4]}",
     )
     console.print(table)

@@ -72,19 +72,18 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=5)
     args = ap.parse_args()
     table = Table(title="event written → shown in the page (headless Chromium, scripted model)")
-    for col in ("runs at once", "events", "p50 ms", "p95 ms", "max ms", "slowest runs-list load ms"):
+    columns = ("runs at once", "events", "p50 ms", "p95 ms", "max ms", "slowest runs-list load ms")
+    for col in (*columns, f"p50 / p95 × {args.runs[0]} run(s)"):
         table.add_column(col, justify="right")
+    base: tuple[float, float] | None = None
     for n in args.runs:
         lat, slowest = measure(n, args.delay, args.steps)
         q = statistics.quantiles(lat, n=20) if len(lat) > 1 else [lat[0]] * 19
-        table.add_row(
-            str(n),
-            str(len(lat)),
-            f"{statistics.median(lat):.0f}",
-            f"{q[18]:.0f}",
-            f"{max(lat):.0f}",
-            f"{slowest * 1000:.0f}",
-        )
+        p50, p95 = statistics.median(lat), q[18]
+        base = base or (p50, p95)
+        ratio = f"{p50 / base[0]:.1f}× / {p95 / base[1]:.1f}×"
+        cells = (f"{p50:.0f}", f"{p95:.0f}", f"{max(lat):.0f}", f"{slowest * 1000:.0f}", ratio)
+        table.add_row(str(n), str(len(lat)), *cells)
     Console().print(table)
 
 

@@ -67,6 +67,18 @@ class RunTracer:
         )
         span.end(end_time=ns(event.time))
 
+    def _begin(self, key: str, name: str, event: Event, attributes: dict[str, Any]) -> None:
+        """Open a stage's or step's span under the run's."""
+        self.open[key] = self.tracer.start_span(
+            name, context=self._under_root(), start_time=ns(event.time), attributes=attributes
+        )
+
+    def _finish(self, key: str, event: Event, attributes: dict[str, Any]) -> None:
+        span = self.open.pop(key, None)
+        if span is not None:
+            span.set_attributes(attributes)
+            span.end(end_time=ns(event.time))
+
     def __call__(self, event: Event) -> None:
         data = event.line()
         kind = event.type
@@ -76,37 +88,17 @@ class RunTracer:
                 f"smolab {data.get('kind') or 'run'}", start_time=ns(event.time), attributes=attrs
             )
         elif kind == "stage_started":
-            self.open[f"stage:{data['key']}"] = self.tracer.start_span(
-                f"stage {data['key']}",
-                context=self._under_root(),
-                start_time=ns(event.time),
-                attributes={"smolab.stage": data["stage"]},
+            self._begin(
+                f"stage:{data['key']}", f"stage {data['key']}", event, {"smolab.stage": data["stage"]}
             )
         elif kind == "stage_finished":
-            span = self.open.pop(f"stage:{data['key']}", None)
-            if span is not None:
-                span.set_attributes(
-                    {
-                        "smolab.calls": data.get("calls", 0),
-                        "smolab.prompt_tokens": data.get("prompt_tokens", 0),
-                        "smolab.completion_tokens": data.get("completion_tokens", 0),
-                    }
-                )
-                span.end(end_time=ns(event.time))
+            attrs = {k: data.get(k, 0) for k in ("calls", "prompt_tokens", "completion_tokens")}
+            self._finish(f"stage:{data['key']}", event, {f"smolab.{k}": v for k, v in attrs.items()})
         elif kind == "step_started":
-            self.open[f"step:{data['step']}"] = self.tracer.start_span(
-                f"step {data['step']}",
-                context=self._under_root(),
-                start_time=ns(event.time),
-                attributes={"smolab.step": data["step"]},
-            )
+            self._begin(f"step:{data['step']}", f"step {data['step']}", event, {"smolab.step": data["step"]})
         elif kind == "step":
-            span = self.open.pop(f"step:{data['step']}", None)
-            if span is not None:
-                span.set_attributes(
-                    {"smolab.status": data.get("status", ""), "smolab.thought": data.get("thought", "")[:500]}
-                )
-                span.end(end_time=ns(event.time))
+            attrs = {"smolab.status": data.get("status", ""), "smolab.thought": data.get("thought", "")[:500]}
+            self._finish(f"step:{data['step']}", event, attrs)
         elif kind == "model_call":
             self._call(
                 f"model {data.get('model', '')}",
