@@ -24,6 +24,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from smolab.cli_evolve import repositories  # noqa: E402
 from smolab.config import load_settings  # noqa: E402
 from smolab.hub.client import HubClient  # noqa: E402
 from smolab.hub.db import HubDB, engine_for  # noqa: E402
@@ -51,11 +52,7 @@ def main() -> None:
     args = ap.parse_args()
     console = Console()
     args.out.mkdir(parents=True, exist_ok=True)
-    folders = []
-    for p in args.runs:
-        folders += (
-            [p] if (p / ".smolab").is_dir() else sorted(q for q in p.iterdir() if (q / ".smolab").is_dir())
-        )
+    folders = repositories(args.runs)
     evidence = [
         e for f in folders if (e := read_run(f, f"{f.parent.name}-{f.name}")) is not None and e.skills
     ]
