@@ -76,7 +76,7 @@ BUILD=(.venv/bin/python -I smolab/models/build.py --python .venv/bin/python --ca
 "${BUILD[@]}" install
 
 echo "==> installing smolab and its dependencies"
-"${PIP[@]}" install -q -e '.[dev,hosted,server,ml,embed,bench,hub,web,otel]'
+"${PIP[@]}" install -q -e '.[dev,hosted,server,ml,embed,bench,hub,web,otel,batch]'
 
 # torchvision only where its build for the pinned torch imports (PyPI's wheel expects the CUDA
 # build of torch and fails to load beside the CPU one); generated code is told what imports.

@@ -24,6 +24,7 @@ from . import (
     __version__,
     cli_evolve,  # noqa: F401  (adds `skills evolve` to skills_app)
 )
+from .cli_batch import batch
 from .cli_hub import hub_app
 from .cli_mcp import mcp_app
 from .cli_runs import open_index, runs_app
@@ -49,6 +50,7 @@ app.add_typer(skills_app, name="skills")
 app.add_typer(hub_app, name="hub")
 app.add_typer(mcp_app, name="mcp")
 app.command("serve")(serve)
+app.command("batch")(batch)
 app.add_typer(runs_app, name="runs")
 
 err = Console(stderr=True)
