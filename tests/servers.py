@@ -151,7 +151,7 @@ class AnthropicHandler(_Base):
             return
         if self._fail_if_scheduled():
             return
-        text = self.behaviour.reply
+        text = self.behaviour.script.popleft() if self.behaviour.script else self.behaviour.reply
 
         def ev(name: str, data: dict[str, Any]) -> str:
             return f"event: {name}\ndata: {json.dumps(data)}\n\n"
@@ -167,14 +167,21 @@ class AnthropicHandler(_Base):
             "usage": {"input_tokens": 9, "output_tokens": 1},
         }
         events = [ev("message_start", {"type": "message_start", "message": msg})]
+        forced = (body.get("tool_choice") or {}).get("type") == "tool"
+        if forced:  # a forced tool: the reply is the tool's input, streamed as JSON pieces
+            block = {"type": "tool_use", "id": "toolu_1", "name": body["tool_choice"]["name"], "input": {}}
+        else:
+            block = {"type": "text", "text": ""}
         events.append(
-            ev(
-                "content_block_start",
-                {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-            )
+            ev("content_block_start", {"type": "content_block_start", "index": 0, "content_block": block})
         )
         for i, w in enumerate(text.split(" ")):
-            delta = {"type": "text_delta", "text": (" " if i else "") + w}
+            piece = (" " if i else "") + w
+            delta = (
+                {"type": "input_json_delta", "partial_json": piece}
+                if forced
+                else {"type": "text_delta", "text": piece}
+            )
             events.append(
                 ev("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta})
             )
@@ -184,7 +191,7 @@ class AnthropicHandler(_Base):
                 "message_delta",
                 {
                     "type": "message_delta",
-                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                    "delta": {"stop_reason": "tool_use" if forced else "end_turn", "stop_sequence": None},
                     "usage": {"output_tokens": len(text.split(" "))},
                 },
             )

@@ -7,6 +7,7 @@ by the registry's ``claude-sonnet-4`` entry through ANTHROPIC_BASE_URL.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import deque
 
@@ -108,6 +109,32 @@ def test_litellm_claude_streams_over_the_anthropic_protocol(anthropic):
     assert req.body["model"] == "claude-sonnet-4-20250514"
     assert req.body["max_tokens"] == 50
     assert req.body["messages"][0]["role"] == "user"
+
+
+def test_litellm_claude_streams_piece_by_piece_with_its_usage(anthropic):
+    anthropic.reply = "one two three four five"
+    stream = _model("claude-sonnet-4").stream("count to five", max_tokens=20)
+    pieces = list(stream)
+    assert pieces == ["one", " two", " three", " four", " five"]
+    assert stream.completion is not None
+    usage = stream.completion.usage
+    assert (usage.prompt_tokens, usage.completion_tokens) == (9, 5)  # from message_start and message_delta
+    assert usage.first_token_seconds is not None and usage.first_token_seconds <= usage.seconds
+
+
+def test_litellm_claude_structured_output_through_a_forced_tool(anthropic):
+    anthropic.script.extend(['{"answer": "four', '{"answer": "4"}'])  # the first is cut short
+    model = _model("claude-sonnet-4")
+    assert model.chat("2+2?", schema=Answer).answer == "4"
+    asks = [r.body for r in anthropic.requests if r.path.startswith("/v1/messages")]
+    assert len(asks) == 2  # the broken reply was asked again, with what was wrong
+    tool = asks[0]["tools"][0]
+    assert asks[0]["tool_choice"] == {"name": tool["name"], "type": "tool"}
+    assert tool["input_schema"]["properties"]["answer"]["maxLength"] == 50
+    assert asks[0]["stream"] is True
+    retry = asks[1]["messages"][-1]
+    retry_text = retry["content"] if isinstance(retry["content"], str) else json.dumps(retry["content"])
+    assert "That reply is invalid" in retry_text and "Invalid JSON" in retry_text
 
 
 def test_litellm_retries_overload_then_succeeds(anthropic):

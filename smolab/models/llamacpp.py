@@ -105,11 +105,34 @@ LOOSE_CHAR = 'char ::= [^"\\\\]'
 JSON_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F]'
 
 
+MOST_ENUMERATED = 256
+
+
+def enumerate_ranges(node: Any) -> Any:
+    """The schema with each small integer range (``minimum`` and ``maximum``, at most 256 values)
+    written as its values: the converter ignores bounds on numbers, so a score of 1 to 5 would
+    otherwise be sampled as any integer and only refused after the reply."""
+    if isinstance(node, list):
+        return [enumerate_ranges(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: enumerate_ranges(v) for k, v in node.items()}
+    if node.get("type") == "integer":
+        low = node.get("minimum", node["exclusiveMinimum"] + 1 if "exclusiveMinimum" in node else None)
+        high = node.get("maximum", node["exclusiveMaximum"] - 1 if "exclusiveMaximum" in node else None)
+        if isinstance(low, int) and isinstance(high, int) and 0 <= high - low < MOST_ENUMERATED:
+            bounds = ("type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+            return {**{k: v for k, v in node.items() if k not in bounds}, "enum": list(range(low, high + 1))}
+    return node
+
+
 def schema_gbnf(schema_json: str) -> str:
-    """The GBNF grammar of a JSON schema, its strings free of raw control characters."""
+    """The GBNF grammar of a JSON schema, its strings free of raw control characters and its
+    small integer ranges kept."""
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 
-    return str(json_schema_to_gbnf(schema_json)).replace(LOOSE_CHAR, JSON_CHAR)
+    schema = json.dumps(enumerate_ranges(json.loads(schema_json)))
+    return str(json_schema_to_gbnf(schema)).replace(LOOSE_CHAR, JSON_CHAR)
 
 
 @lru_cache(maxsize=32)
