@@ -102,7 +102,7 @@ def scripted(args: argparse.Namespace) -> None:
         rows.append(row(name, workers, 1, seconds, results, base, own))
         base = base or seconds
         Console().print(f"{name}: {seconds:.0f} s · " + ", ".join(f"{r.key} {r.status}" for r in results))
-    Console().print(table(f"batch · {len(papers)} papers · scripted model", rows))
+    Console(width=130).print(table(f"batch · {len(papers)} papers · scripted model", rows))
 
 
 def embedded(args: argparse.Namespace) -> None:
@@ -131,7 +131,7 @@ def embedded(args: argparse.Namespace) -> None:
         results = [Result.model_validate(r) for r in json.loads((out / "summary.json").read_text())]
         rows.append(row(f"Ray, {workers} worker(s)", workers, threads, seconds, results, base))
         base = base or seconds
-    Console().print(table(f"batch · {len(papers)} papers · {args.model}", rows))
+    Console(width=130).print(table(f"batch · {len(papers)} papers · {args.model}", rows))
 
 
 def main() -> None:
