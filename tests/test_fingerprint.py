@@ -100,6 +100,39 @@ def test_the_fingerprint_of_a_gated_residual_block():
     assert fp.chain == ["LayerNorm", "W_1", "GELU", "W_2"]
 
 
+SIZED = SAID + " Let x ∈ ℝ^{d} with W_1 ∈ ℝ^{d_h × d} and W_2 ∈ ℝ^{d × d_h}."
+WIDTHS = "We use d = 512 and a hidden width d_h = 32 (α = 0.5 in the ablation, lr = 3e-4)."
+
+
+def test_the_sizes_the_paper_states_in_numbers_are_held_but_never_the_input_width():
+    fp = fingerprint(STEPS, SIZED, WIDTHS)
+    assert [(m.weight, m.rows, m.cols) for m in fp.linear] == [("W_1", 32, None), ("W_2", None, 32)]
+    assert fp.linear[0].shape == "W_1 ∈ ℝ^{d_h × d}, d_h = 32"
+    assert "W_2 has the size the paper states (W_2 ∈ ℝ^{d × d_h}, d_h = 32)" in fp.criteria()
+    # A size given two values (one per experiment) holds nothing; so does one never given.
+    two = fingerprint(STEPS, SIZED, WIDTHS + " For the large model d_h = 64.")
+    assert all(m.rows is None and m.cols is None and not m.shape for m in two.linear)
+    assert all(not m.shape for m in fingerprint(STEPS, SIZED).linear)
+    # Without "x ∈ ℝ^d" the first map's input still names the input width: U's k is held, m not.
+    other = fingerprint(["z = V_1 u + c"], "with V_1 ∈ ℝ^{k × m}", "k = 48 and m = 300")
+    assert [(m.rows, m.cols) for m in other.linear] == [(48, None)]
+
+
+def test_a_block_of_other_widths_than_the_paper_states_is_rejected(tmp_path: Path):
+    said = f"{SIZED} {WIDTHS}"
+    wide = GATED.replace("hidden=32", "hidden=64")
+    results = {
+        name: paper_tests(repository(tmp_path, "layer", code, STEPS, said, name))
+        for name, code in (("gated", GATED), ("wide", wide))
+    }
+    test = "test_weight_matrices_have_the_sizes_the_paper_states"
+    assert results["gated"][test] == "passed"
+    assert set(results["gated"].values()) == {"passed"}, results["gated"]
+    message = results["wide"][test]
+    assert "W_1 has 32 output features (W_1 ∈ ℝ^{d_h × d}, d_h = 32), method.py's has 64" in message
+    assert "W_2 has 32 input features" in message and "512" not in message
+
+
 def test_nested_functions_are_in_evaluation_order_and_named_greek_letters_are_read():
     fp = fingerprint(["s = σ(W_2 δ(W_1 z))"], "where δ refers to the ReLU function and W_1 is a matrix.")
     assert [o.name for o in fp.operations] == ["δ", "σ"]
@@ -121,7 +154,7 @@ def repository(tmp_path: Path, kind: str, method: str, steps: list[str], said: s
     common = lib.get("blueprint-common")
     assert common is not None
     shutil.copy(common.path / "scripts" / "test_paper.py", root / "tests" / "test_paper.py")
-    paper = {**fingerprint(steps, said).to_dict(), "level": skill.metadata["probe"]}
+    paper = {**fingerprint(steps, said, said).to_dict(), "level": skill.metadata["probe"]}
     (root / "tests" / "paper.json").write_text(json.dumps(paper))
     config = yaml.safe_load((root / "config.yaml").read_text())
     config["data"]["input"] = "vector"
@@ -183,7 +216,9 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, st
 
 
 def test_the_papers_block_passes_every_check(outcomes):
-    assert set(outcomes["gated"].values()) == {"passed"} and len(outcomes["gated"]) == 7, outcomes["gated"]
+    said = dict(outcomes["gated"])
+    assert said.pop("test_weight_matrices_have_the_sizes_the_paper_states") == "skipped"  # none stated
+    assert set(said.values()) == {"passed"} and len(said) == 7, said
 
 
 def test_a_plain_mlp_block_is_rejected_for_its_missing_gate_and_residual(outcomes):

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from ..models import ChatModel
 from ..paper import Paper
 from ..paper.digest import Digest
+from ..paper.notation import readable
 from ..skills import Skill, SkillLibrary
 from . import blueprint as bp
 from . import generate as gen
@@ -228,7 +229,9 @@ class BlueprintWay:
         if not level or common is None:
             return []
         steps = bp.equation_steps(self.digest, self.proposed)
-        fp = fingerprint(steps, " ".join(self.digest.where.values()))
+        # The sizes' values are looked up in the whole paper (a width is often stated with the
+        # experiments, far from the equations).
+        fp = fingerprint(steps, " ".join(self.digest.where.values()), readable(self.paper.full_text()))
         if fp.empty():
             return []
         self.run.write_file("tests/paper.json", json.dumps({**fp.to_dict(), "level": level}, indent=1) + "\n")

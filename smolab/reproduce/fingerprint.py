@@ -97,6 +97,12 @@ class LinearMap:
     bias: str
     """The bias symbol the step adds to this map's output, "" when it adds none."""
     step: str
+    rows: int | None = None
+    """Its output features, where the paper states its shape and the value of that size."""
+    cols: int | None = None
+    """Its input features, likewise (never the block's input width, which the data sets)."""
+    shape: str = ""
+    """What the paper says of its size (``W_1 ∈ ℝ^{d_h × d}, d_h = 128``), "" when nothing."""
 
 
 @dataclass
@@ -136,6 +142,8 @@ class Fingerprint:
         if self.linear:
             maps = ", ".join(f"{m.weight}" + (f" + {m.bias}" if m.bias else "") for m in self.linear)
             lines.append(f"applies {len(self.linear)} linear maps, each with its own weights ({maps})")
+        sized = {m.weight: m for m in self.linear if m.shape}
+        lines += [f"{m.weight} has the size the paper states ({m.shape})" for m in sized.values()]
         return lines
 
 
@@ -186,9 +194,16 @@ def _defined(step: str) -> str:
     return step.split("=", 1)[0].strip() if "=" in step else ""
 
 
-def fingerprint(steps: Sequence[str], context: str) -> Fingerprint:
+def fingerprint(steps: Sequence[str], context: str, text: str = "") -> Fingerprint:
     """The checks ``steps`` (the proposal's single-operation steps, in order) and the paper's
-    sentences around them (``context``) support."""
+    sentences around them (``context``) support; ``text`` (the whole paper, readable) is where
+    the values of the weight matrices' sizes are looked up."""
+    fp = _fingerprint(steps, context)
+    fp.linear = sized(fp.linear, fp.input_symbol, f"{context} {text}")
+    return fp
+
+
+def _fingerprint(steps: Sequence[str], context: str) -> Fingerprint:
     fp = Fingerprint()
     said = _said_functions(context)
     seen: set[str] = set()
@@ -274,8 +289,51 @@ def step_maps(step: str) -> list[LinearMap]:
 
 
 _SHAPE = re.compile(r"([WUV](?:_\{?\w+\}?)?)\s*∈\s*(?:R|ℝ)\^\{?\s*([\w']+)\s*[×x]\s*([\w']+)\s*\}?")
+# ``d_h = 128``: a symbol given a whole number (not ``α = 0.5``, not ``x_i = 2x``).
+_VALUE = re.compile(r"(?<![\w\u0370-\u03ff\\])([A-Za-z](?:_\{?\w+\}?)?)\s*=\s*(\d+)(?![\w.,]\d|\w)")
 
 
 def stated_shapes(context: str) -> dict[str, tuple[str, str]]:
     """``W_1 ∈ R^{d_h × d}`` in the paper's sentences -> {"W_1": ("d_h", "d")}: rows, columns."""
     return {m.group(1): (m.group(2), m.group(3)) for m in _SHAPE.finditer(context)}
+
+
+def _plain(symbol: str) -> str:
+    return symbol.replace("{", "").replace("}", "")
+
+
+def stated_sizes(text: str) -> dict[str, int]:
+    """``hidden width d_h = 128`` -> {"d_h": 128}. A symbol the paper gives two values (one
+    per experiment, say) is left out: which one the method should have is not known."""
+    values: dict[str, set[int]] = {}
+    for m in _VALUE.finditer(text):
+        values.setdefault(_plain(m.group(1)), set()).add(int(m.group(2)))
+    return {name: next(iter(v)) for name, v in values.items() if len(v) == 1}
+
+
+def _input_width(symbol: str, text: str) -> str | None:
+    """The size the paper gives the block's input (``x ∈ ℝ^d``), if it says."""
+    if not symbol:
+        return None
+    m = re.search(rf"(?<![\w]){re.escape(symbol)}\s*∈\s*(?:R|ℝ)\^\{{?\s*([\w']+)\s*\}}?(?![×x\w])", text)
+    return _plain(m.group(1)) if m else None
+
+
+def sized(maps: list[LinearMap], input_symbol: str, text: str) -> list[LinearMap]:
+    """The maps with the sizes the paper states in numbers: ``W_1 ∈ ℝ^{d_h × d}`` and
+    ``d_h = 128`` make W_1's output 128 features. The block's input width is never held (a
+    blueprint's data sets it, not the paper): the size the paper gives its input, and the
+    input size of the first map, which reads it."""
+    shapes = {_plain(k): (_plain(r), _plain(c)) for k, (r, c) in stated_shapes(text).items()}
+    sizes = stated_sizes(text)
+    first = shapes.get(_plain(maps[0].weight)) if maps else None
+    free = {w for w in (_input_width(input_symbol, text), first[1] if first else None) if w}
+    out = []
+    for m in maps:
+        rows, cols = shapes.get(_plain(m.weight), ("", ""))
+        r = sizes.get(rows) if rows not in free else None
+        c = sizes.get(cols) if cols not in free else None
+        said = [f"{name} = {sizes[name]}" for name, v in ((rows, r), (cols, c)) if v is not None]
+        shape = f"{m.weight} ∈ ℝ^{{{rows} × {cols}}}, {', '.join(dict.fromkeys(said))}" if said else ""
+        out.append(LinearMap(m.weight, m.bias, m.step, r, c, shape))
+    return out

@@ -181,18 +181,9 @@ def _chain(calls):
     return None
 
 
-@pytest.mark.skipif(not PAPER.get("linear"), reason="the paper's steps apply no weight matrix in the block")
-@pytest.mark.skipif(
-    bool(PAPER.get("whole")) and PAPER.get("level") != "block",
-    reason="without a residual to bound it, a network's stem and head are not told apart from the block",
-)
-def test_applies_the_papers_linear_maps_each_with_its_own_weights():
-    _, calls = traced()
-    chain = _chain(calls)
-    if chain is None:
-        pytest.skip("the chain's input is never added back (test_adds_its_input_back says so)")
-    maps = PAPER["linear"]
-    applied = []  # (weight, has a bias) per call that applies a learned matrix
+def _weights(chain):
+    """(weight, whether a bias is added, the call) per call that applies a learned matrix."""
+    applied = []
     for i, (name, ts) in enumerate(chain):
         weights = [t for t in ts if isinstance(t, torch.nn.Parameter) and t.dim() >= 2]
         if name not in LINEAR or not weights:
@@ -200,7 +191,25 @@ def test_applies_the_papers_linear_maps_each_with_its_own_weights():
         bias = any(isinstance(t, torch.nn.Parameter) and t.dim() == 1 for t in ts)
         after = chain[i + 1] if i + 1 < len(chain) else ("", [])
         bias = bias or (after[0] in ADD and any(isinstance(t, torch.nn.Parameter) for t in after[1]))
-        applied.append((weights[0], bias))
+        applied.append((weights[0], bias, name))
+    return applied
+
+
+WHOLE_NETWORK = pytest.mark.skipif(
+    bool(PAPER.get("whole")) and PAPER.get("level") != "block",
+    reason="without a residual to bound it, a network's stem and head are not told apart from the block",
+)
+
+
+@pytest.mark.skipif(not PAPER.get("linear"), reason="the paper's steps apply no weight matrix in the block")
+@WHOLE_NETWORK
+def test_applies_the_papers_linear_maps_each_with_its_own_weights():
+    _, calls = traced()
+    chain = _chain(calls)
+    if chain is None:
+        pytest.skip("the chain's input is never added back (test_adds_its_input_back says so)")
+    maps = PAPER["linear"]
+    applied = [(w, bias) for w, bias, _ in _weights(chain)]
     want = sorted(sum(m["weight"] == w for m in maps) for w in dict.fromkeys(m["weight"] for m in maps))
     uses = {}
     for w, _ in applied:
@@ -238,6 +247,42 @@ def test_applies_the_papers_linear_maps_each_with_its_own_weights():
         + ", ".join(f"{m['weight']} ({m['bias']} in `{m['step']}`)" for m in biased)
         + f", but {missing} of method.py's linear maps there add none"
     )
+
+
+# A Linear's weight is (output, input); a matmul's orientation is not known, so the size need
+# only be one of its two; a convolution's kernel is sized in space as often as in channels
+# (``W ∈ ℝ^{k × k}``), so it is not held to a 2-D size at all.
+CONVOLUTION = {"conv1d", "conv2d", "conv3d"}
+
+
+@pytest.mark.skipif(
+    not any(m.get("shape") for m in PAPER.get("linear", [])), reason="the paper states no size in numbers"
+)
+@WHOLE_NETWORK
+def test_weight_matrices_have_the_sizes_the_paper_states():
+    _, calls = traced()
+    chain = _chain(calls)
+    if chain is None:
+        pytest.skip("the chain's input is never added back (test_adds_its_input_back says so)")
+    used = {}  # each weight matrix once, in the order the method first applies it
+    for w, _, call in _weights(chain):
+        used.setdefault(id(w), (w, call))
+    names = list(dict.fromkeys(m["weight"] for m in PAPER["linear"]))
+    if len(used) != len(names):
+        pytest.skip("method.py's maps are not the paper's one to one (the test of the maps says how)")
+    paper = {m["weight"]: m for m in PAPER["linear"]}
+    wrong = []
+    for (w, call), name in zip(used.values(), names, strict=True):
+        m = paper[name]
+        if call in CONVOLUTION:
+            continue
+        out_in = (w.shape[0], w.shape[1]) if call == "linear" else (None, None)
+        for want, got, side in ((m.get("rows"), out_in[0], "output"), (m.get("cols"), out_in[1], "input")):
+            if want is None or (got == want if got is not None else want in tuple(w.shape)):
+                continue
+            has = got if got is not None else " × ".join(str(n) for n in w.shape)
+            wrong.append(f"{name} has {want} {side} features ({m['shape']}), method.py's has {has}")
+    assert not wrong, "the paper states the sizes of its weight matrices: " + "; ".join(wrong)
 
 
 def test_is_deterministic_in_evaluation_mode():
