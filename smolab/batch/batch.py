@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..runs import RunIndex, RunRef, link, write_atomic
-from .outcome import Result, result_of, state_of
+from ..runs import RunIndex, link, write_atomic
+from .outcome import Result, result_of, run_ref, state_of
 from .plan import Item
 from .runners import Runner
 
@@ -98,15 +98,10 @@ class Batch:
     def _list(self, item: Item) -> None:
         """Into the runs index once its folder exists (`smolab runs` shows it while it runs),
         and again whenever it is looked at later (its status moves on)."""
-        if self.index is None:
+        if self.index is None or (ref := run_ref(item, self.out)) is None:
             return
-        folder = item.run_folder(self.out)
-        if not (folder / "run.json").is_file():
-            return
-        ref = RunRef(folder.name, folder)
-        ref = RunRef(str(ref.info().get("id") or item.key), folder)
         if ref.id not in self._listed:
-            link(self.index.runs_dir, ref.id, folder)
+            link(self.index.runs_dir, ref.id, ref.folder)
             self._listed.add(ref.id)
         self.index.update(ref)
 

@@ -52,7 +52,8 @@ class Result(BaseModel):
         return self.status == "done"
 
 
-def _ref(item: Item, out: Path) -> RunRef | None:
+def run_ref(item: Item, out: Path) -> RunRef | None:
+    """The item's run, by the id its run.json gives it; None before the run has started."""
     folder = item.run_folder(out)
     if not (folder / "run.json").is_file():
         return None
@@ -61,7 +62,7 @@ def _ref(item: Item, out: Path) -> RunRef | None:
 
 
 def state_of(item: Item, out: Path) -> State:
-    ref = _ref(item, out)
+    ref = run_ref(item, out)
     if ref is None or not ref.trajectory.path.is_file():
         return "resume" if ref is not None else "new"
     status = status_of(ref.trajectory.read())
@@ -72,7 +73,7 @@ def state_of(item: Item, out: Path) -> State:
 
 def result_of(item: Item, out: Path) -> Result:
     """The item's row as its folder has it now."""
-    ref = _ref(item, out)
+    ref = run_ref(item, out)
     if ref is None:
         return Result(key=item.key, kind=item.kind, what=item.what, status="not run")
     summary = summarize(ref)
