@@ -181,6 +181,15 @@ def _chain(calls):
     return None
 
 
+def traced_chain():
+    """The traced calls of the paper's chain; the test is skipped where the method has none."""
+    _, calls = traced()
+    chain = _chain(calls)
+    if chain is None:
+        pytest.skip("the chain's input is never added back (test_adds_its_input_back says so)")
+    return chain
+
+
 def _weights(chain):
     """(weight, whether a bias is added, the call) per call that applies a learned matrix."""
     applied = []
@@ -204,10 +213,7 @@ WHOLE_NETWORK = pytest.mark.skipif(
 @pytest.mark.skipif(not PAPER.get("linear"), reason="the paper's steps apply no weight matrix in the block")
 @WHOLE_NETWORK
 def test_applies_the_papers_linear_maps_each_with_its_own_weights():
-    _, calls = traced()
-    chain = _chain(calls)
-    if chain is None:
-        pytest.skip("the chain's input is never added back (test_adds_its_input_back says so)")
+    chain = traced_chain()
     maps = PAPER["linear"]
     applied = [(w, bias) for w, bias, _ in _weights(chain)]
     want = sorted(sum(m["weight"] == w for m in maps) for w in dict.fromkeys(m["weight"] for m in maps))
@@ -260,10 +266,7 @@ CONVOLUTION = {"conv1d", "conv2d", "conv3d"}
 )
 @WHOLE_NETWORK
 def test_weight_matrices_have_the_sizes_the_paper_states():
-    _, calls = traced()
-    chain = _chain(calls)
-    if chain is None:
-        pytest.skip("the chain's input is never added back (test_adds_its_input_back says so)")
+    chain = traced_chain()
     used = {}  # each weight matrix once, in the order the method first applies it
     for w, _, call in _weights(chain):
         used.setdefault(id(w), (w, call))
